@@ -1,0 +1,80 @@
+// Process settings: every environment variable x509-idp reads, validated once at start-up.
+// This file is the source of truth for the README's configuration table; a bad value stops the start with a
+// message that names the variable.
+import path from "node:path";
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => ["true", "1", "yes"].includes(v));
+const optional = (s: string | undefined) => (s === undefined || s.trim() === "" ? undefined : s);
+
+const schema = z
+  .object({
+    IDP_DATA_DIR: z.string().default("./data"),
+    DATABASE_URL: z.string().optional(),
+    IDP_HOST: z.string().default("0.0.0.0"),
+    IDP_HTTPS_PORT: port.default(8443),
+    IDP_HTTP_PORT: port.optional(),
+    IDP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    IDP_TLS_CERT: z.string().optional(),
+    IDP_TLS_KEY: z.string().optional(),
+    IDP_ADMIN_USER: z.string().regex(/^[^\s]{1,255}$/, "a username without spaces").default("admin"),
+    IDP_ADMIN_PASSWORD: z.string().min(1).optional(),
+    IDP_DEMO: flag.default(true),
+    IDP_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    IDP_KEY_ALG: z.enum(["ES256", "RS256"]).default("ES256"),
+  })
+  .refine((e) => (e.IDP_TLS_CERT === undefined) === (e.IDP_TLS_KEY === undefined), {
+    message: "IDP_TLS_CERT and IDP_TLS_KEY must be set together",
+    path: ["IDP_TLS_CERT"],
+  })
+  .refine((e) => e.DATABASE_URL === undefined || /^(postgres(ql)?:\/\/|file:)/.test(e.DATABASE_URL), {
+    message: "must start with postgres://, postgresql:// or file:",
+    path: ["DATABASE_URL"],
+  });
+
+export interface Settings {
+  dataDir: string;
+  databaseUrl: string;
+  host: string;
+  httpsPort: number;
+  httpPort: number | undefined;
+  /** Base of every issuer: `${publicUrl}/realms/{realm}`. */
+  publicUrl: string;
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  adminUser: string;
+  adminPassword: string | undefined;
+  demo: boolean;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  keyAlg: "ES256" | "RS256";
+}
+
+export class SettingsError extends Error {}
+
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const picked = Object.fromEntries(Object.keys(schema.shape ?? {}).map((k) => [k, optional(env[k])]));
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "environment"}: ${i.message}`);
+    throw new SettingsError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.IDP_DATA_DIR);
+  const defaultPublic = e.IDP_HTTPS_PORT === 443 ? "https://localhost" : `https://localhost:${e.IDP_HTTPS_PORT}`;
+  return {
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? `file:${path.join(dataDir, "idp.db")}`,
+    host: e.IDP_HOST,
+    httpsPort: e.IDP_HTTPS_PORT,
+    httpPort: e.IDP_HTTP_PORT,
+    publicUrl: (e.IDP_PUBLIC_URL ?? defaultPublic).replace(/\/+$/, ""),
+    tlsCertFile: e.IDP_TLS_CERT,
+    tlsKeyFile: e.IDP_TLS_KEY,
+    adminUser: e.IDP_ADMIN_USER.toLowerCase(),
+    adminPassword: e.IDP_ADMIN_PASSWORD,
+    demo: e.IDP_DEMO,
+    logLevel: e.IDP_LOG_LEVEL,
+    keyAlg: e.IDP_KEY_ALG,
+  };
+}

@@ -1,0 +1,100 @@
+// One codebase, two databases: the generated client and driver adapter are chosen from the URL.
+// SQLite (better-sqlite3) by default; PostgreSQL when the URL starts with postgres:// or postgresql://.
+import fs from "node:fs";
+import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as SqliteClient } from "#generated/sqlite/client.ts";
+import { PrismaClient as PostgresClient } from "#generated/postgresql/client.ts";
+import { migrate, migrationStatus, readMigrations, type DbProvider, type MigrationConnection, type MigrationStatus } from "./migrate.ts";
+
+/** Application code is written against the API both generated clients share. */
+export type Prisma = SqliteClient;
+
+export interface Database {
+  readonly provider: DbProvider;
+  readonly prisma: Prisma;
+  /** Pending migrations and reachability, for /health/ready. */
+  status(): Promise<MigrationStatus>;
+  close(): Promise<void>;
+}
+
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
+
+const migrationsRoot = path.resolve(import.meta.dirname, "../../prisma");
+
+function sqliteFile(url: string): string {
+  return url.replace(/^file:/, "");
+}
+
+async function migrationConnection(url: string): Promise<MigrationConnection> {
+  if (isPostgresUrl(url)) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    return {
+      provider: "postgresql",
+      // The simple-query protocol runs a multi-statement script in one implicit transaction.
+      script: async (sql) => void (await client.query(sql)),
+      query: async <Row extends object>(sql: string, params: readonly unknown[] = []) =>
+        (await client.query(sql, params as unknown[])).rows as Row[],
+      close: () => client.end(),
+    };
+  }
+  const file = sqliteFile(url);
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new BetterSqlite3(file);
+  // WAL lets readers run beside the single writer; the setting is stored in the database file.
+  db.pragma("journal_mode = WAL");
+  return {
+    provider: "sqlite",
+    script: async (sql) => void db.exec(sql),
+    query: async <Row extends object>(sql: string, params: readonly unknown[] = []) => {
+      const st = db.prepare(sql);
+      if (st.reader) return st.all(...params) as Row[];
+      st.run(...params);
+      return [];
+    },
+    close: async () => void db.close(),
+  };
+}
+
+const migrationsFor = (provider: DbProvider) => readMigrations(path.join(migrationsRoot, provider, "migrations"), provider);
+
+/** Applies pending migrations; returns their names. Used at start-up and by `x509-idp migrate`. */
+export async function applyMigrations(url: string): Promise<string[]> {
+  const conn = await migrationConnection(url);
+  try {
+    return await migrate(conn, migrationsFor(conn.provider));
+  } finally {
+    await conn.close();
+  }
+}
+
+export async function openDatabase(url: string, options: { migrate: boolean } = { migrate: true }): Promise<Database> {
+  if (options.migrate) await applyMigrations(url);
+  const provider: DbProvider = isPostgresUrl(url) ? "postgresql" : "sqlite";
+  let prisma: Prisma;
+  if (provider === "postgresql") {
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    prisma = new PostgresClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) as unknown as Prisma;
+  } else {
+    prisma = new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${sqliteFile(url)}`, timeout: 10_000 }) });
+    // Safe with WAL: a power cut can lose the last commits, never corrupt the database.
+    await prisma.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
+  }
+  return {
+    provider,
+    prisma,
+    async status() {
+      const conn = await migrationConnection(url);
+      try {
+        return await migrationStatus(conn, migrationsFor(provider));
+      } finally {
+        await conn.close();
+      }
+    },
+    close: () => prisma.$disconnect(),
+  };
+}
