@@ -53,7 +53,7 @@ export async function openEngine(factory: SqlMigrationAwareDriverAdapterFactory)
     return a;
   }
   const bound = bindMigrationAwareSqlAdapterFactory(tracked);
-  const engine = await glue.SchemaEngine.new({}, () => {}, bound);
+  const engine = await glue.SchemaEngine.new({ datamodels: undefined }, () => {}, bound);
   // The engine reports adapter failures as "External error id#N"; the registry holds the real error.
   const explain = (e: unknown): Error => {
     const id = /External error id#(\d+)/.exec(String((e as Error)?.message ?? e))?.[1];
@@ -137,7 +137,7 @@ function pgConfig(url: string, database?: string): pg.PoolConfig {
     user: decodeURIComponent(u.username || "postgres"),
     password: u.password ? decodeURIComponent(u.password) : undefined,
     database: database ?? (decodeURIComponent(u.pathname.slice(1)) || "postgres"),
-    Client: CharAsTextClient,
+    Client: CharAsTextClient as unknown as typeof pg.Client,
   };
 }
 

@@ -6,12 +6,14 @@ import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient as SqliteClient } from "#generated/sqlite/client.ts";
+import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "#generated/sqlite/client.ts";
 import { PrismaClient as PostgresClient } from "#generated/postgresql/client.ts";
 import { migrate, migrationStatus, readMigrations, type DbProvider, type MigrationConnection, type MigrationStatus } from "./migrate.ts";
 
 /** Application code is written against the API both generated clients share. */
 export type Prisma = SqliteClient;
+/** A client or an interactive transaction: what the stores take, so that use cases can compose them atomically. */
+export type Tx = SqlitePrisma.TransactionClient;
 
 export interface Database {
   readonly provider: DbProvider;

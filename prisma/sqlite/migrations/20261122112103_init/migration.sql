@@ -52,7 +52,6 @@ CREATE TABLE "User" (
     "realmId" TEXT NOT NULL,
     "username" TEXT NOT NULL,
     "email" TEXT,
-    "emailLower" TEXT,
     "emailVerified" BOOLEAN NOT NULL DEFAULT false,
     "enabled" BOOLEAN NOT NULL DEFAULT true,
     "firstName" TEXT,
@@ -145,7 +144,7 @@ CREATE UNIQUE INDEX "Client_realmId_clientId_key" ON "Client"("realmId", "client
 CREATE UNIQUE INDEX "User_realmId_username_key" ON "User"("realmId", "username");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "User_realmId_emailLower_key" ON "User"("realmId", "emailLower");
+CREATE UNIQUE INDEX "User_realmId_email_key" ON "User"("realmId", "email");
 
 -- CreateIndex
 CREATE INDEX "UserAttribute_realmId_name_value_idx" ON "UserAttribute"("realmId", "name", "value");

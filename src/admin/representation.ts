@@ -1,0 +1,142 @@
+// The realm representation: x509-idp's JSON for realms, clients and users, modelled on Keycloak's realm
+// representation (same field names where Keycloak has the field). Used by `realm import/export` and the admin API.
+// README § "Realm JSON" documents it; extensions over Keycloak are marked "x509-idp" below.
+import { z } from "zod";
+import { isArgon2idHash, MAX_PASSWORD_LENGTH } from "../users/passwords.ts";
+
+export const REALM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const seconds = z.number().int().min(1).max(10 * 365 * 24 * 3600);
+
+/** An absolute http(s) or custom-scheme URI, optionally ending in Keycloak's `*` wildcard; no fragment. */
+const redirectUri = z.string().max(2048).refine((s) => {
+  const base = s.endsWith("*") ? s.slice(0, -1) : s;
+  if (!URL.canParse(base) || base.includes("#")) return false;
+  return !s.slice(0, -1).includes("*");
+}, "must be an absolute URI without a fragment; `*` is allowed only at the end");
+
+const origin = z.string().max(2048).refine((s) => s === "+" || s === "*" || /^https?:\/\/[^/]+$/.test(s), "must be an origin (scheme://host[:port]), + or *");
+
+export const SCOPES = ["openid", "profile", "email", "offline_access"] as const;
+const scope = z.enum(SCOPES);
+const signatureAlg = z.enum(["ES256", "RS256"]);
+
+export const clientSchema = z.strictObject({
+  clientId: z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
+  name: z.string().max(255).optional(),
+  enabled: z.boolean().default(true),
+  publicClient: z.boolean().default(false),
+  /** Plain secret to set (stored hashed). */
+  secret: z.string().min(1).max(MAX_PASSWORD_LENGTH).optional(),
+  /** x509-idp: an argon2id hash, as written by export (so an export imports with working secrets). */
+  secretHash: z.string().refine(isArgon2idHash, "must be an argon2id hash as written by export").optional(),
+  /** Keycloak: "client-secret" is the only authenticator in this release. */
+  clientAuthenticatorType: z.literal("client-secret").optional(),
+  /** x509-idp: which method discovery advertises; a confidential client is accepted with either secret method. */
+  tokenEndpointAuthMethod: z.enum(["client_secret_basic", "client_secret_post"]).optional(),
+  redirectUris: z.array(redirectUri).max(100).default([]),
+  /** x509-idp: Keycloak keeps these in attributes["post.logout.redirect.uris"]. */
+  postLogoutRedirectUris: z.array(redirectUri).max(100).default([]),
+  webOrigins: z.array(origin).max(100).default([]),
+  standardFlowEnabled: z.boolean().default(true),
+  directAccessGrantsEnabled: z.boolean().default(false),
+  serviceAccountsEnabled: z.boolean().default(false),
+  consentRequired: z.boolean().default(false),
+  defaultClientScopes: z.array(scope).default(["profile", "email"]),
+  optionalClientScopes: z.array(scope).default(["offline_access"]),
+  /** x509-idp: overrides the realm's defaultSignatureAlgorithm for this client's ID tokens. */
+  idTokenSignedResponseAlg: signatureAlg.optional(),
+}).refine((c) => !(c.publicClient && (c.secret || c.secretHash)), { message: "a public client has no secret", path: ["secret"] })
+  .refine((c) => !(c.publicClient && c.serviceAccountsEnabled), { message: "a public client cannot use service accounts (client credentials)", path: ["serviceAccountsEnabled"] })
+  .refine((c) => !(c.secret && c.secretHash), { message: "give secret or secretHash, not both", path: ["secretHash"] });
+
+const credentialSchema = z.strictObject({
+  type: z.literal("password"),
+  value: z.string().min(1).max(MAX_PASSWORD_LENGTH).optional(),
+  /** x509-idp: an argon2id hash, as written by export. */
+  hash: z.string().refine(isArgon2idHash, "must be an argon2id hash as written by export").optional(),
+  temporary: z.literal(false).optional(),
+}).refine((c) => (c.value === undefined) !== (c.hash === undefined), { message: "give exactly one of value or hash" });
+
+const attributeName = z.string().min(1).max(255);
+const attributeValue = z.string().max(4096);
+
+export const userSchema = z.strictObject({
+  username: z.string().trim().min(1).max(255).regex(/^[^\s]+$/, "no whitespace").transform((s) => s.toLowerCase()),
+  email: z.email().max(254).transform((s) => s.toLowerCase()).optional(),
+  emailVerified: z.boolean().default(false),
+  enabled: z.boolean().default(true),
+  firstName: z.string().max(255).optional(),
+  lastName: z.string().max(255).optional(),
+  attributes: z.record(attributeName, z.array(attributeValue).max(100)).default({}),
+  realmRoles: z.array(z.string().min(1).max(255)).max(100).default([]),
+  credentials: z.array(credentialSchema).max(1).optional(),
+});
+
+export const realmSettingsSchema = z.strictObject({
+  realm: z.string().regex(REALM_NAME, "letters, digits, '.', '_' or '-', at most 64, starting with a letter or digit"),
+  displayName: z.string().max(255).optional(),
+  enabled: z.boolean().default(true),
+  loginWithEmailAllowed: z.boolean().default(true),
+  accessTokenLifespan: seconds.default(300),
+  accessCodeLifespan: seconds.default(60),
+  accessCodeLifespanLogin: seconds.default(1800),
+  ssoSessionIdleTimeout: seconds.default(1800),
+  ssoSessionMaxLifespan: seconds.default(36000),
+  bruteForceProtected: z.boolean().default(true),
+  failureFactor: z.number().int().min(1).max(1000).default(10),
+  waitIncrementSeconds: seconds.default(60),
+  maxFailureWaitSeconds: seconds.default(900),
+  maxDeltaTimeSeconds: seconds.default(43200),
+  defaultSignatureAlgorithm: signatureAlg.default("ES256"),
+});
+
+export const realmSchema = realmSettingsSchema.extend({
+  clients: z.array(clientSchema).max(10_000).default([]),
+  users: z.array(userSchema).max(100_000).default([]),
+}).superRefine((r, ctx) => {
+  const seen = (items: string[], field: string, label: string) => {
+    const first = new Map<string, number>();
+    items.forEach((v, i) => {
+      const j = first.get(v);
+      if (j === undefined) first.set(v, i);
+      else ctx.addIssue({ code: "custom", path: [field, i], message: `${label} "${v}" is also used by ${field}[${j}]` });
+    });
+  };
+  seen(r.clients.map((c) => c.clientId), "clients", "clientId");
+  seen(r.users.map((u) => u.username), "users", "username");
+  const emails = r.users.map((u, i) => [u.email?.toLowerCase(), i] as const).filter((e): e is readonly [string, number] => !!e[0]);
+  const byEmail = new Map<string, number>();
+  for (const [email, i] of emails) {
+    const j = byEmail.get(email);
+    if (j === undefined) byEmail.set(email, i);
+    else ctx.addIssue({ code: "custom", path: ["users", i, "email"], message: `e-mail "${email}" is also used by users[${j}]` });
+  }
+});
+
+export type RealmSettingsRepresentation = z.output<typeof realmSettingsSchema>;
+export type ClientRepresentation = z.output<typeof clientSchema>;
+export type UserRepresentation = z.output<typeof userSchema>;
+export type RealmRepresentation = z.output<typeof realmSchema>;
+
+/** A client mistake in a representation: the message names the field. */
+export class ValidationError extends Error {
+  readonly fields: string[];
+  constructor(messages: string[]) {
+    super(messages.join("; "));
+    this.fields = messages;
+  }
+}
+
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), "");
+}
+
+/** Parses `input` with `schema`, or throws a ValidationError whose messages name each bad field. */
+export function parseRepresentation<S extends z.ZodType>(schema: S, input: unknown, prefix = ""): z.output<S> {
+  const res = schema.safeParse(input);
+  if (res.success) return res.data;
+  throw new ValidationError(res.error.issues.slice(0, 20).map((i) => {
+    const where = fieldPath([...(prefix ? [prefix] : []), ...i.path]);
+    return `${where || "body"}: ${i.message}`;
+  }));
+}

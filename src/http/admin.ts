@@ -1,0 +1,157 @@
+// The admin REST API under /admin/realms, Keycloak's paths and JSON shapes. Callers authenticate with a bearer
+// access token of an enabled `master` realm user holding the `admin` realm role, obtained from the public client
+// `admin-cli` by direct grant (exactly as Keycloak's admin scripts do).
+import Router from "@koa/router";
+import type { Context, Next } from "koa";
+import type { Prisma } from "../db/database.ts";
+import type { EventStore } from "../events/event-store.ts";
+import { createClient, deleteClient, getClient, listClients, regenerateSecret, updateClient } from "../admin/clients.ts";
+import { createRealm, deleteRealm, getRealm, listRealms, MASTER_REALM, realmId, updateRealm, type AdminDeps } from "../admin/realms.ts";
+import { createUser, deleteUser, getUser, listUsers, setPassword, updateUser } from "../admin/users.ts";
+import type { RealmRegistry } from "../oidc/registry.ts";
+import { UserStore } from "../users/user-store.ts";
+import { readJson } from "./body.ts";
+import { badRequest, HttpError } from "./errors.ts";
+
+export interface AdminRouteDeps {
+  db: Prisma;
+  registry: RealmRegistry;
+  events: EventStore;
+}
+
+const unauthorized = () => new HttpError(401, "invalid_token", "a valid bearer access token of the master realm is required");
+
+function bearerAuth(deps: AdminRouteDeps) {
+  const users = new UserStore(deps.db);
+  return async (ctx: Context, next: Next) => {
+    const m = /^Bearer ([\x21-\x7e]{1,4096})$/i.exec(ctx.get("authorization"));
+    if (!m?.[1]) {
+      ctx.set("WWW-Authenticate", 'Bearer realm="master"');
+      throw unauthorized();
+    }
+    const master = await deps.registry.get(MASTER_REALM);
+    const token = master ? await master.provider.AccessToken.find(m[1]) : undefined;
+    if (!master || !token || token.isExpired || !token.accountId) {
+      ctx.set("WWW-Authenticate", 'Bearer realm="master", error="invalid_token"');
+      throw unauthorized();
+    }
+    const user = await users.findById(master.realm.id, token.accountId);
+    if (!user?.enabled || !user.realmRoles.includes("admin")) {
+      throw new HttpError(403, "forbidden", "the token's user is not an administrator");
+    }
+    ctx.state.admin = user.username;
+    await next();
+  };
+}
+
+const int = (v: unknown, name: string, max = 1_000_000): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== "string" || !/^\d+$/.test(v) || n > max) throw badRequest(`${name} must be a non-negative integer`);
+  return n;
+};
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const bool = (v: unknown): boolean | undefined => (v === "true" ? true : v === "false" ? false : undefined);
+const date = (v: unknown, name: string, endOfDay = false): Date | undefined => {
+  if (typeof v !== "string") return undefined;
+  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T${endOfDay ? "23:59:59.999" : "00:00:00"}Z` : v);
+  if (Number.isNaN(d.getTime())) throw badRequest(`${name} must be a date (yyyy-MM-dd) or an ISO timestamp`);
+  return d;
+};
+
+export function adminRoutes(deps: AdminRouteDeps): Router {
+  const admin: AdminDeps = { db: deps.db, changed: (realm) => deps.registry.invalidate(realm) };
+  const router = new Router({ prefix: "/admin/realms" });
+  router.use(bearerAuth(deps));
+
+  const created = (ctx: Context, location: string, body?: unknown) => {
+    ctx.status = 201;
+    ctx.set("Location", location);
+    if (body !== undefined) ctx.body = body;
+  };
+  const noContent = (ctx: Context) => {
+    ctx.status = 204;
+  };
+  // Route parameters are present whenever the route matched.
+  const p = (ctx: Context) => ctx.params as { realm: string; id: string };
+
+  router.get("/", async (ctx) => void (ctx.body = await listRealms(admin)));
+  router.post("/", async (ctx) => {
+    const summary = await createRealm(admin, await readJson(ctx));
+    created(ctx, `${ctx.origin}/admin/realms/${encodeURIComponent(summary.realm)}`, summary);
+  });
+  router.get("/:realm", async (ctx) => void (ctx.body = await getRealm(admin, p(ctx).realm)));
+  router.put("/:realm", async (ctx) => {
+    await updateRealm(admin, p(ctx).realm, await readJson(ctx));
+    noContent(ctx);
+  });
+  router.delete("/:realm", async (ctx) => {
+    await deleteRealm(admin, p(ctx).realm);
+    noContent(ctx);
+  });
+
+  router.get("/:realm/clients", async (ctx) => {
+    ctx.body = await listClients(admin, p(ctx).realm, { ...(str(ctx.query.clientId) !== undefined && { clientId: str(ctx.query.clientId) }) });
+  });
+  router.post("/:realm/clients", async (ctx) => {
+    const out = await createClient(admin, p(ctx).realm, await readJson(ctx));
+    created(ctx, `${ctx.origin}/admin/realms/${encodeURIComponent(p(ctx).realm)}/clients/${out.id}`, out);
+  });
+  router.get("/:realm/clients/:id", async (ctx) => void (ctx.body = await getClient(admin, p(ctx).realm, p(ctx).id)));
+  router.put("/:realm/clients/:id", async (ctx) => {
+    await updateClient(admin, p(ctx).realm, p(ctx).id, await readJson(ctx));
+    noContent(ctx);
+  });
+  router.delete("/:realm/clients/:id", async (ctx) => {
+    await deleteClient(admin, p(ctx).realm, p(ctx).id);
+    noContent(ctx);
+  });
+  router.post("/:realm/clients/:id/client-secret", async (ctx) => {
+    ctx.body = await regenerateSecret(admin, p(ctx).realm, p(ctx).id);
+  });
+
+  router.get("/:realm/users", async (ctx) => {
+    const q = ctx.query;
+    ctx.body = await listUsers(admin, p(ctx).realm, {
+      ...(str(q.username) !== undefined && { username: str(q.username) }),
+      ...(str(q.email) !== undefined && { email: str(q.email) }),
+      ...(str(q.search) !== undefined && { search: str(q.search) }),
+      ...(bool(q.exact) !== undefined && { exact: bool(q.exact) }),
+      ...(q.first !== undefined && { first: int(q.first, "first") }),
+      ...(q.max !== undefined && { max: int(q.max, "max", 1000) }),
+    });
+  });
+  router.post("/:realm/users", async (ctx) => {
+    const user = await createUser(admin, p(ctx).realm, await readJson(ctx));
+    created(ctx, `${ctx.origin}/admin/realms/${encodeURIComponent(p(ctx).realm)}/users/${user.id}`);
+  });
+  router.get("/:realm/users/:id", async (ctx) => void (ctx.body = await getUser(admin, p(ctx).realm, p(ctx).id)));
+  router.put("/:realm/users/:id", async (ctx) => {
+    await updateUser(admin, p(ctx).realm, p(ctx).id, await readJson(ctx));
+    noContent(ctx);
+  });
+  router.delete("/:realm/users/:id", async (ctx) => {
+    await deleteUser(admin, p(ctx).realm, p(ctx).id);
+    noContent(ctx);
+  });
+  router.put("/:realm/users/:id/reset-password", async (ctx) => {
+    await setPassword(admin, p(ctx).realm, p(ctx).id, await readJson(ctx));
+    noContent(ctx);
+  });
+
+  router.get("/:realm/events", async (ctx) => {
+    const q = ctx.query;
+    const types = ([] as string[]).concat(q.type ?? []).flatMap((t) => t.split(",")).filter(Boolean);
+    ctx.body = await deps.events.query(await realmId(admin, p(ctx).realm), {
+      ...(types.length && { types }),
+      ...(str(q.client) !== undefined && { clientId: str(q.client) }),
+      ...(str(q.user) !== undefined && { userId: str(q.user) }),
+      ...(str(q.ipAddress) !== undefined && { ipAddress: str(q.ipAddress) }),
+      ...(q.dateFrom !== undefined && { from: date(q.dateFrom, "dateFrom") }),
+      ...(q.dateTo !== undefined && { to: date(q.dateTo, "dateTo", true) }),
+      ...(q.first !== undefined && { first: int(q.first, "first") }),
+      ...(q.max !== undefined && { max: int(q.max, "max", 1000) }),
+    });
+  });
+  return router;
+}

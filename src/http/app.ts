@@ -1,0 +1,93 @@
+// The Koa application: error mapping, security headers, static resources, health, admin API, interaction pages,
+// and the per-realm OIDC providers at /realms/{realm}/… (Keycloak's URLs).
+import fs from "node:fs";
+import path from "node:path";
+import Koa, { type Context, type Next } from "koa";
+import type { Services } from "../services.ts";
+import { adminRoutes } from "./admin.ts";
+import { errorHandler, HttpError, notFound } from "./errors.ts";
+import { healthRoutes } from "./health.ts";
+import { interactionRoutes } from "./interactions.ts";
+import { VIEWS_DIR } from "./views.ts";
+
+/** oidc-provider's own body limit; larger requests are refused with 413 before they reach it. */
+const PROVIDER_BODY_LIMIT = 56 * 1024;
+
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+
+async function securityHeaders(ctx: Context, next: Next) {
+  ctx.set("X-Content-Type-Options", "nosniff");
+  ctx.set("Referrer-Policy", "no-referrer");
+  ctx.set("X-Frame-Options", "DENY");
+  if (ctx.secure) ctx.set("Strict-Transport-Security", "max-age=31536000");
+  await next();
+  if (ctx.respond !== false && ctx.response.is("html")) ctx.set("Content-Security-Policy", CSP);
+}
+
+function staticResources() {
+  const css = fs.readFileSync(path.join(VIEWS_DIR, "static", "idp.css"));
+  return async (ctx: Context, next: Next) => {
+    if (ctx.path !== "/resources/idp.css" || (ctx.method !== "GET" && ctx.method !== "HEAD")) return next();
+    ctx.type = "text/css";
+    ctx.set("Cache-Control", "public, max-age=3600");
+    ctx.body = css;
+  };
+}
+
+function requestLog(services: Services) {
+  return async (ctx: Context, next: Next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
+      services.log.debug({ method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started) }, "request");
+    }
+  };
+}
+
+const REALM_PATH = /^\/realms\/([^/]+)(\/.*)?$/;
+
+/** Hands /realms/{realm}/… to that realm's provider, with the path rewritten to be relative to its issuer. */
+function realmDispatch(services: Services) {
+  return async (ctx: Context, next: Next) => {
+    const m = REALM_PATH.exec(ctx.path);
+    if (!m?.[1]) return next();
+    let name: string;
+    try {
+      name = decodeURIComponent(m[1]);
+    } catch {
+      throw notFound("Realm does not exist", "realmNotFound");
+    }
+    const runtime = await services.registry.get(name);
+    if (!runtime?.realm.enabled) throw notFound("Realm does not exist", "realmNotFound");
+    if (Number(ctx.get("content-length") || 0) > PROVIDER_BODY_LIMIT) {
+      throw new HttpError(413, "request_too_large", `request body exceeds ${PROVIDER_BODY_LIMIT} bytes`, "requestTooLarge");
+    }
+    // oidc-provider derives its mount path from originalUrl minus url; without it discovery loses the prefix.
+    const req = ctx.req as typeof ctx.req & { originalUrl?: string };
+    req.originalUrl = ctx.req.url;
+    ctx.req.url = (m[2] ?? "/") + (ctx.querystring ? `?${ctx.querystring}` : "");
+    ctx.respond = false;
+    await runtime.handle(ctx.req, ctx.res);
+  };
+}
+
+export function createApp(services: Services): Koa {
+  const app = new Koa({ proxy: false });
+  app.silent = true; // errors are logged by errorHandler, once
+  app.use(requestLog(services));
+  app.use(errorHandler(services.log, services.views));
+  app.use(securityHeaders);
+  app.use(staticResources());
+  const health = healthRoutes(services.db);
+  app.use(health.routes());
+  const admin = adminRoutes({ db: services.db.prisma, registry: services.registry, events: services.events });
+  app.use(admin.routes());
+  app.use(admin.allowedMethods({ throw: true }));
+  const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events });
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods({ throw: true }));
+  app.use(realmDispatch(services));
+  return app;
+}

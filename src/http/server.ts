@@ -1,0 +1,73 @@
+// HTTPS (always) and plain HTTP (optional, for a TLS-terminating proxy in front). The HTTPS server asks every
+// client for a certificate but accepts connections without one: the X.509 authenticator decides later, per realm
+// and per request, what a certificate means.
+import https from "node:https";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { sweepExpired } from "../oidc/adapter.ts";
+import type { Services } from "../services.ts";
+import { createApp } from "./app.ts";
+import type { TlsMaterial } from "./tls.ts";
+
+export interface RunningServer {
+  httpsPort: number;
+  httpPort: number | undefined;
+  stop(): Promise<void>;
+}
+
+const SWEEP_EVERY_MS = 60_000;
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function tune(server: http.Server): void {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 60_000;
+  server.maxHeadersCount = 200;
+}
+
+export async function startServers(services: Services, tls: TlsMaterial): Promise<RunningServer> {
+  const { settings, log } = services;
+  const callback = createApp(services).callback();
+  const servers: http.Server[] = [];
+
+  const secure = https.createServer({ key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2" }, callback);
+  tune(secure);
+  // A TLS handshake that fails (a scanner, a client that rejects our certificate) is not an application error.
+  secure.on("tlsClientError", (err) => log.debug({ err: err.message }, "TLS handshake failed"));
+  const httpsPort = await listen(secure, settings.httpsPort, settings.host);
+  servers.push(secure);
+
+  let httpPort: number | undefined;
+  if (settings.httpPort !== undefined) {
+    const plain = http.createServer(callback);
+    tune(plain);
+    httpPort = await listen(plain, settings.httpPort, settings.host);
+    servers.push(plain);
+  }
+
+  const sweep = setInterval(() => {
+    sweepExpired(services.db.prisma).catch((err: unknown) => log.warn({ err }, "could not delete expired tokens"));
+  }, SWEEP_EVERY_MS);
+  sweep.unref();
+
+  return {
+    httpsPort,
+    httpPort,
+    async stop() {
+      clearInterval(sweep);
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeAllConnections();
+      })));
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// From a stored client to oidc-provider's client metadata, and the two behaviours x509-idp changes on its Client
+// class: secrets are compared against an argon2id hash, and redirect URIs may end in Keycloak's `*` wildcard.
+import { createHash } from "node:crypto";
+import type { AdapterPayload } from "oidc-provider";
+import { verify } from "@node-rs/argon2";
+import type { ClientRecord } from "../realms/client-store.ts";
+import type { Realm } from "../realms/realm-store.ts";
+
+/** Scopes a client receives without asking (Keycloak's default client scopes) and may ask for (optional ones). */
+export interface ClientScopes {
+  defaults: string[];
+  optional: string[];
+}
+
+export function toClientMetadata(c: ClientRecord, realm: Realm): AdapterPayload | undefined {
+  if (!c.enabled) return undefined;
+  const grants = new Set<string>();
+  const code = c.standardFlowEnabled && c.redirectUris.length > 0;
+  if (code) grants.add("authorization_code").add("refresh_token");
+  if (c.directAccessGrantsEnabled) grants.add("password").add("refresh_token");
+  if (c.serviceAccountsEnabled && !c.publicClient) grants.add("client_credentials");
+  const redirectUris = code ? c.redirectUris : [];
+  const custom = redirectUris.some((u) => !/^https?:/i.test(u));
+  return {
+    client_id: c.clientId,
+    ...(c.name && { client_name: c.name }),
+    ...(c.publicClient
+      ? { token_endpoint_auth_method: "none" }
+      // The hash stands where oidc-provider expects the secret; compareClientSecret below knows it is a hash.
+      : { token_endpoint_auth_method: c.tokenEndpointAuthMethod, client_secret: c.secretHash ?? "-no-secret-" }),
+    application_type: custom ? "native" : "web",
+    grant_types: [...grants],
+    response_types: code ? ["code"] : [],
+    redirect_uris: redirectUris,
+    post_logout_redirect_uris: c.postLogoutRedirectUris,
+    id_token_signed_response_alg: c.idTokenSignedResponseAlg ?? realm.defaultSignatureAlgorithm,
+    "x509idp:consent_required": c.consentRequired,
+    "x509idp:default_scopes": c.defaultClientScopes,
+    "x509idp:optional_scopes": c.optionalClientScopes,
+    "x509idp:web_origins": webOrigins(c),
+  };
+}
+
+export const EXTRA_CLIENT_METADATA = [
+  "x509idp:consent_required",
+  "x509idp:default_scopes",
+  "x509idp:optional_scopes",
+  "x509idp:web_origins",
+] as const;
+
+/** Keycloak's webOrigins: "+" means the origins of the redirect URIs, "*" any origin. */
+function webOrigins(c: ClientRecord): string[] {
+  const out = new Set<string>();
+  for (const o of c.webOrigins) {
+    if (o === "+") {
+      for (const u of c.redirectUris) if (/^https?:/i.test(u) && URL.canParse(u.replace(/\*$/, ""))) out.add(new URL(u.replace(/\*$/, "")).origin);
+    } else out.add(o);
+  }
+  return [...out];
+}
+
+/**
+ * Keycloak's redirect URI rule: exact match, or a registered URI ending in `*` whose prefix the request's URI (without
+ * query) starts with. Unlike Keycloak before CVE-2023-6291, the wildcard never crosses the origin: `https://a.example*`
+ * does not allow `https://a.example.evil.test`.
+ */
+export function redirectUriMatches(registered: readonly string[], value: string): boolean {
+  for (const r of registered) {
+    if (r === value) return true;
+    if (!r.endsWith("*")) continue;
+    const prefix = r.slice(0, -1);
+    const bare = value.split(/[?#]/)[0] ?? "";
+    if (!bare.startsWith(prefix) || !URL.canParse(value)) continue;
+    const want = URL.canParse(prefix) ? new URL(prefix) : undefined;
+    const got = new URL(value);
+    if (want && want.protocol === got.protocol && (want.protocol !== "http:" && want.protocol !== "https:" || want.host === got.host)) return true;
+  }
+  return false;
+}
+
+// Secrets are argon2id hashes (RFC 6819 §5.1.4.1.3). A successful verification is remembered by a digest of the
+// presented secret and the stored hash, so a busy client pays the argon2 cost once, not on every token request.
+// Failures are never cached, so every guess costs a full argon2 verification.
+const verified = new Map<string, true>();
+const MAX_VERIFIED = 10_000;
+
+export async function compareHashedSecret(storedHash: string | undefined, presented: string): Promise<boolean> {
+  if (!storedHash?.startsWith("$argon2") || presented.length === 0 || presented.length > 1024) return false;
+  const key = createHash("sha256").update(storedHash).update("\0").update(presented).digest("base64url");
+  if (verified.has(key)) return true;
+  const ok = await verify(storedHash, presented).catch(() => false);
+  if (ok) {
+    if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value ?? "");
+    verified.set(key, true);
+  }
+  return ok;
+}

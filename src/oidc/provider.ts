@@ -1,0 +1,221 @@
+// One oidc-provider instance per realm, at Keycloak's URLs: issuer `${IDP_PUBLIC_URL}/realms/{realm}`, endpoints under
+// /protocol/openid-connect/. Extended only through the provider's own hooks: adapter, findAccount, interactions,
+// loadExistingGrant, registerGrantType, renderError/logout sources, events, and the Client prototype methods the
+// maintainer documents for hashed secrets (panva/node-oidc-provider#631) and redirect URI matching.
+import type { KoaContextWithOIDC, Configuration, Client, ErrorOut } from "oidc-provider";
+import { Provider, errors } from "oidc-provider";
+import type { Prisma } from "../db/database.ts";
+import type { EventRecorder, EventType } from "../events/event-store.ts";
+import type { Views } from "../http/views.ts";
+import type { Logger } from "../log.ts";
+import type { Realm } from "../realms/realm-store.ts";
+import { ClientStore } from "../realms/client-store.ts";
+import { BruteForceGuard } from "../users/brute-force.ts";
+import { UserStore } from "../users/user-store.ts";
+import { accountFinder, CLAIMS } from "./account.ts";
+import { prismaAdapter } from "./adapter.ts";
+import { compareHashedSecret, EXTRA_CLIENT_METADATA, redirectUriMatches, toClientMetadata } from "./clients.ts";
+import { PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
+import type { PrivateJwk } from "./keys.ts";
+import { clientScopes, grantedScopes } from "./scopes.ts";
+
+export interface RealmProviderDeps {
+  db: Prisma;
+  publicUrl: string;
+  log: Logger;
+  events: EventRecorder;
+  views: Views;
+}
+
+export const realmBase = (realm: string) => `/realms/${realm}`;
+
+/** Keycloak's endpoint paths, relative to the realm's issuer. */
+export const ROUTES = {
+  authorization: "/protocol/openid-connect/auth",
+  token: "/protocol/openid-connect/token",
+  userinfo: "/protocol/openid-connect/userinfo",
+  jwks: "/protocol/openid-connect/certs",
+  end_session: "/protocol/openid-connect/logout",
+  introspection: "/protocol/openid-connect/token/introspect",
+  revocation: "/protocol/openid-connect/revoke",
+} as const;
+
+/** Keycloak's descriptions when a client uses a grant type it is not enabled for. */
+const UNAUTHORIZED_GRANT: Record<string, string> = {
+  password: "Client not allowed for direct access grants",
+  client_credentials: "Client not enabled to retrieve service account",
+  authorization_code: "Client not allowed to exchange code",
+};
+
+const GRANT_EVENTS: Record<string, [EventType, EventType] | undefined> = {
+  authorization_code: ["CODE_TO_TOKEN", "CODE_TO_TOKEN_ERROR"],
+  refresh_token: ["REFRESH_TOKEN", "REFRESH_TOKEN_ERROR"],
+  client_credentials: ["CLIENT_LOGIN", "CLIENT_LOGIN_ERROR"],
+  password: [ "LOGIN", "LOGIN_ERROR"],
+};
+
+function htmlPage(ctx: KoaContextWithOIDC, views: Views, realm: Realm, template: string, title: string, data: Record<string, unknown>) {
+  ctx.type = "html";
+  ctx.set("Cache-Control", "no-store");
+  ctx.body = views.render(template, { title, realm, ...data }, ctx.get("accept-language"));
+}
+
+export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm, keys: PrivateJwk[]): Promise<Provider> {
+  const { db, views, log, events } = deps;
+  const base = realmBase(realm.name);
+  const users = new UserStore(db);
+  const clients = new ClientStore(db);
+  const guard = new BruteForceGuard(db);
+  const message = (ctx: KoaContextWithOIDC, key: string) => views.message(key, ctx.get("accept-language"));
+
+  const configuration: Configuration = {
+    adapter: prismaAdapter(db, realm.id, async (clientId) => {
+      const c = await clients.findByClientId(realm.id, clientId);
+      return c ? toClientMetadata(c, realm) : undefined;
+    }),
+    findAccount: accountFinder(users, realm.id),
+    jwks: { keys: keys as NonNullable<Configuration["jwks"]>["keys"] },
+    routes: ROUTES,
+    scopes: ["openid", "offline_access", "profile", "email"],
+    // Authorization code flow only: no implicit or hybrid responses (tokens in the front channel).
+    responseTypes: ["code", "none"],
+    claims: JSON.parse(JSON.stringify(CLAIMS)) as Configuration["claims"],
+    // Keycloak puts the profile and e-mail claims into the ID token as well as userinfo.
+    conformIdTokenClaims: false,
+    clientAuthMethods: ["client_secret_basic", "client_secret_post", "none"],
+    enabledJWA: { idTokenSigningAlgValues: ["ES256", "RS256"], userinfoSigningAlgValues: ["ES256", "RS256"] },
+    extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA] },
+    cookies: {
+      keys: realm.cookieKeys,
+      names: { session: "X509IDP_SESSION", interaction: "X509IDP_INTERACTION", resume: "X509IDP_RESUME" },
+      long: { httpOnly: true, sameSite: "lax", path: base },
+      short: { httpOnly: true, sameSite: "lax", path: base },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => htmlPage(ctx, views, realm, "logout", message(ctx, "logoutConfirmTitle"), { form }),
+        postLogoutSuccessSource: async (ctx) =>
+          htmlPage(ctx, views, realm, "logged-out", message(ctx, "loggedOutTitle"), { clientName: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId }),
+      },
+    },
+    interactions: { url: (_ctx, interaction) => `${base}/login-actions/${interaction.uid}` },
+    // Clients that do not require consent get their scopes granted without a consent screen, as in Keycloak.
+    async loadExistingGrant(ctx) {
+      const client = ctx.oidc.client;
+      const session = ctx.oidc.session;
+      if (!client || !session?.accountId) return undefined;
+      const grantId = (ctx.oidc.result?.consent as { grantId?: string } | undefined)?.grantId ?? session.grantIdFor(client.clientId);
+      const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      if (client["x509idp:consent_required"] === true) return existing;
+      const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      grant.addOIDCScope(grantedScopes(client, ctx.oidc.params?.scope as string | undefined).join(" "));
+      await grant.save();
+      return grant;
+    },
+    // Keycloak issues a refresh token to every client allowed to refresh, not only with offline_access.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
+    // Every refresh rotates the refresh token, so the idle timeout restarts on use (Keycloak's semantics) and a
+    // replayed refresh token revokes the grant.
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: realm.accessTokenLifespan,
+      ClientCredentials: realm.accessTokenLifespan,
+      IdToken: realm.accessTokenLifespan,
+      AuthorizationCode: realm.accessCodeLifespan,
+      Interaction: realm.accessCodeLifespanLogin,
+      Session: realm.ssoSessionMaxLifespan,
+      Grant: realm.ssoSessionMaxLifespan,
+      // Idle timeout, never beyond the session's maximum lifespan counted from the first login.
+      RefreshToken: (_ctx, token) => {
+        const started = (token as unknown as { iiat?: number }).iiat ?? Math.floor(Date.now() / 1000);
+        const left = started + realm.ssoSessionMaxLifespan - Math.floor(Date.now() / 1000);
+        return Math.max(1, Math.min(realm.ssoSessionIdleTimeout, left));
+      },
+    },
+    clientBasedCORS: (_ctx, origin, client) => {
+      const allowed = client["x509idp:web_origins"];
+      return Array.isArray(allowed) && (allowed.includes("*") || allowed.includes(origin));
+    },
+    async renderError(ctx, out: ErrorOut, error) {
+      const timedOut = error instanceof errors.SessionNotFound;
+      const text = timedOut ? message(ctx, "loginTimeout") : out.error_description ?? message(ctx, "invalidRequestMessage");
+      htmlPage(ctx, views, realm, "error", message(ctx, "errorTitle"), { message: text });
+    },
+  };
+
+  const provider = new Provider(`${deps.publicUrl}${base}`, configuration);
+
+  provider.Client.prototype.compareClientSecret = function (this: Client, actual: string) {
+    return compareHashedSecret(this.clientSecret, actual);
+  };
+  provider.Client.prototype.redirectUriAllowed = function (this: Client, value: string) {
+    return redirectUriMatches(this.redirectUris ?? [], value);
+  };
+  provider.Client.prototype.postLogoutRedirectUriAllowed = function (this: Client, value: string) {
+    return redirectUriMatches(this.postLogoutRedirectUris ?? [], value);
+  };
+
+  provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, users, guard, events })), [...PASSWORD_GRANT_PARAMS]);
+
+  // Keycloak applies a client's default scopes to every request; oidc-provider only issues what was asked for, so
+  // they are added to the authorization request before it is processed.
+  provider.use(async (ctx, next) => {
+    await next();
+    // RFC 6749 §5.2 (and Keycloak) answer unauthorized_client when an authenticated client may not use a grant type.
+    const client = ctx.oidc?.client;
+    const gty = ctx.oidc?.params?.grant_type;
+    if (ctx.oidc?.route === "token" && ctx.status === 400 && client && typeof gty === "string" && !client.grantTypeAllowed(gty)) {
+      ctx.body = { error: "unauthorized_client", error_description: UNAUTHORIZED_GRANT[gty] ?? "Client not allowed to use this grant type" };
+    }
+  });
+  provider.use(async (ctx, next) => {
+    if (ctx.method === "GET" && ctx.path === ROUTES.authorization && typeof ctx.query.client_id === "string" && typeof ctx.query.scope === "string") {
+      const asked = ctx.query.scope.split(" ");
+      const client = asked.includes("openid") ? await provider.Client.find(ctx.query.client_id).catch(() => undefined) : undefined;
+      if (client) {
+        const missing = clientScopes(client).defaults.filter((s) => !asked.includes(s));
+        if (missing.length) {
+          // oidc-provider derives its mount path as "originalUrl up to url": keep the two in step.
+          const req = ctx.req as typeof ctx.req & { originalUrl?: string };
+          const at = req.originalUrl?.indexOf(ctx.url) ?? -1;
+          const mount = at > 0 && req.originalUrl ? req.originalUrl.slice(0, at) : "";
+          ctx.query = { ...ctx.query, scope: [...asked, ...missing].join(" ") };
+          req.originalUrl = mount + ctx.url;
+        }
+      }
+    }
+    await next();
+  });
+
+  const record = (type: EventType, ctx: KoaContextWithOIDC, error?: string) =>
+    events.record({
+      realmId: realm.id,
+      type,
+      clientId: ctx.oidc?.client?.clientId,
+      userId: ctx.oidc?.entities.Account?.accountId ?? ctx.oidc?.session?.accountId,
+      ipAddress: ctx.ip,
+      error,
+      details: { grant_type: ctx.oidc?.params?.grant_type as string | undefined },
+    });
+  provider.on("grant.success", (ctx: KoaContextWithOIDC) => {
+    const gty = ctx.oidc.params?.grant_type as string;
+    if (gty !== "password") { const t = GRANT_EVENTS[gty]; if (t) record(t[0], ctx); }
+  });
+  provider.on("grant.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => {
+    const gty = ctx.oidc?.params?.grant_type as string | undefined;
+    const t = gty ? GRANT_EVENTS[gty] : undefined;
+    // The password grant records its own, more precise, LOGIN_ERROR.
+    if (t && !(gty === "password" && err.error === "invalid_grant")) record(t[1], ctx, err.error);
+  });
+  provider.on("end_session.success", (ctx: KoaContextWithOIDC) => record("LOGOUT", ctx));
+  provider.on("end_session.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => record("LOGOUT_ERROR", ctx, err.error));
+  provider.on("authorization.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => record("LOGIN_ERROR", ctx, err.error));
+  provider.on("server_error", (ctx: KoaContextWithOIDC, err: Error) => log.error({ err, realm: realm.name, path: ctx.path }, "oidc-provider server error"));
+  return provider;
+}

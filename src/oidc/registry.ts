@@ -1,0 +1,65 @@
+// One oidc-provider per realm, built on first use and cached. A realm's row is re-read at most every few seconds and
+// the provider rebuilt when the realm changed, so several instances on one database converge without a message bus;
+// changes made through this instance's admin API take effect at once (invalidate()).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Provider } from "oidc-provider";
+import { RealmStore, type Realm } from "../realms/realm-store.ts";
+import { ensureSigningKeys } from "./keys.ts";
+import { createRealmProvider, type RealmProviderDeps } from "./provider.ts";
+
+export interface RealmRuntime {
+  realm: Realm;
+  provider: Provider;
+  /** The provider's request handler (composed once). */
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+}
+
+interface Entry {
+  runtime: Promise<RealmRuntime | undefined>;
+  checkedAt: number;
+}
+
+export const RECHECK_MS = 5_000;
+
+export class RealmRegistry {
+  readonly #deps: RealmProviderDeps;
+  readonly #realms: RealmStore;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(deps: RealmProviderDeps) {
+    this.#deps = deps;
+    this.#realms = new RealmStore(deps.db);
+  }
+
+  /** The realm's runtime, or undefined when no such realm exists. */
+  async get(name: string): Promise<RealmRuntime | undefined> {
+    const now = Date.now();
+    const entry = this.#entries.get(name);
+    if (entry && now - entry.checkedAt < RECHECK_MS) return entry.runtime;
+    if (entry) {
+      entry.checkedAt = now;
+      const current = await entry.runtime;
+      const fresh = await this.#realms.findByName(name);
+      if (fresh && current && fresh.updatedAt.getTime() === current.realm.updatedAt.getTime() && fresh.id === current.realm.id) return current;
+    }
+    const runtime = this.#build(name);
+    this.#entries.set(name, { runtime, checkedAt: now });
+    runtime.catch(() => this.#entries.delete(name));
+    return runtime;
+  }
+
+  /** Forget one realm (or all): the next request rebuilds from the database. */
+  invalidate(name?: string): void {
+    if (name === undefined) this.#entries.clear();
+    else this.#entries.delete(name);
+  }
+
+  async #build(name: string): Promise<RealmRuntime | undefined> {
+    const realm = await this.#realms.findByName(name);
+    if (!realm) return undefined;
+    const keys = await ensureSigningKeys(this.#deps.db, realm.id);
+    const provider = await createRealmProvider(this.#deps, realm, keys);
+    const handle = provider.callback();
+    return { realm, provider, handle: (req, res) => handle(req, res) as Promise<void> };
+  }
+}

@@ -1,0 +1,126 @@
+// Realms: settings as plain objects; the only module that reads or writes the Realm table.
+import { randomBytes } from "node:crypto";
+import type { Tx } from "../db/database.ts";
+import type { RealmSettingsRepresentation } from "../admin/representation.ts";
+
+export interface Realm {
+  id: string;
+  name: string;
+  displayName: string | null;
+  enabled: boolean;
+  loginWithEmailAllowed: boolean;
+  accessTokenLifespan: number;
+  accessCodeLifespan: number;
+  accessCodeLifespanLogin: number;
+  ssoSessionIdleTimeout: number;
+  ssoSessionMaxLifespan: number;
+  bruteForce: BruteForceSettings;
+  defaultSignatureAlgorithm: "ES256" | "RS256";
+  cookieKeys: string[];
+  updatedAt: Date;
+}
+
+export interface BruteForceSettings {
+  enabled: boolean;
+  failureFactor: number;
+  waitIncrementSeconds: number;
+  maxFailureWaitSeconds: number;
+  maxDeltaTimeSeconds: number;
+}
+
+type Row = Awaited<ReturnType<Tx["realm"]["findFirstOrThrow"]>>;
+
+function toRealm(r: Row): Realm {
+  return {
+    id: r.id,
+    name: r.name,
+    displayName: r.displayName,
+    enabled: r.enabled,
+    loginWithEmailAllowed: r.loginWithEmailAllowed,
+    accessTokenLifespan: r.accessTokenLifespan,
+    accessCodeLifespan: r.accessCodeLifespan,
+    accessCodeLifespanLogin: r.accessCodeLifespanLogin,
+    ssoSessionIdleTimeout: r.ssoSessionIdleTimeout,
+    ssoSessionMaxLifespan: r.ssoSessionMaxLifespan,
+    bruteForce: {
+      enabled: r.bruteForceProtected,
+      failureFactor: r.failureFactor,
+      waitIncrementSeconds: r.waitIncrementSeconds,
+      maxFailureWaitSeconds: r.maxFailureWaitSeconds,
+      maxDeltaTimeSeconds: r.maxDeltaTimeSeconds,
+    },
+    defaultSignatureAlgorithm: r.defaultSignatureAlgorithm === "RS256" ? "RS256" : "ES256",
+    cookieKeys: JSON.parse(r.cookieKeys) as string[],
+    updatedAt: r.updatedAt,
+  };
+}
+
+/** The columns a representation sets (everything but identity and secrets). */
+function columns(s: RealmSettingsRepresentation) {
+  return {
+    name: s.realm,
+    displayName: s.displayName ?? null,
+    enabled: s.enabled,
+    loginWithEmailAllowed: s.loginWithEmailAllowed,
+    accessTokenLifespan: s.accessTokenLifespan,
+    accessCodeLifespan: s.accessCodeLifespan,
+    accessCodeLifespanLogin: s.accessCodeLifespanLogin,
+    ssoSessionIdleTimeout: s.ssoSessionIdleTimeout,
+    ssoSessionMaxLifespan: s.ssoSessionMaxLifespan,
+    bruteForceProtected: s.bruteForceProtected,
+    failureFactor: s.failureFactor,
+    waitIncrementSeconds: s.waitIncrementSeconds,
+    maxFailureWaitSeconds: s.maxFailureWaitSeconds,
+    maxDeltaTimeSeconds: s.maxDeltaTimeSeconds,
+    defaultSignatureAlgorithm: s.defaultSignatureAlgorithm,
+  };
+}
+
+export function toSettingsRepresentation(r: Realm): RealmSettingsRepresentation {
+  return {
+    realm: r.name,
+    ...(r.displayName !== null && { displayName: r.displayName }),
+    enabled: r.enabled,
+    loginWithEmailAllowed: r.loginWithEmailAllowed,
+    accessTokenLifespan: r.accessTokenLifespan,
+    accessCodeLifespan: r.accessCodeLifespan,
+    accessCodeLifespanLogin: r.accessCodeLifespanLogin,
+    ssoSessionIdleTimeout: r.ssoSessionIdleTimeout,
+    ssoSessionMaxLifespan: r.ssoSessionMaxLifespan,
+    bruteForceProtected: r.bruteForce.enabled,
+    failureFactor: r.bruteForce.failureFactor,
+    waitIncrementSeconds: r.bruteForce.waitIncrementSeconds,
+    maxFailureWaitSeconds: r.bruteForce.maxFailureWaitSeconds,
+    maxDeltaTimeSeconds: r.bruteForce.maxDeltaTimeSeconds,
+    defaultSignatureAlgorithm: r.defaultSignatureAlgorithm,
+  };
+}
+
+export class RealmStore {
+  readonly #db: Tx;
+  constructor(db: Tx) {
+    this.#db = db;
+  }
+
+  async findByName(name: string): Promise<Realm | undefined> {
+    const r = await this.#db.realm.findUnique({ where: { name } });
+    return r ? toRealm(r) : undefined;
+  }
+
+  async list(): Promise<Realm[]> {
+    return (await this.#db.realm.findMany({ orderBy: { name: "asc" } })).map(toRealm);
+  }
+
+  async create(settings: RealmSettingsRepresentation): Promise<Realm> {
+    const cookieKeys = JSON.stringify([randomBytes(32).toString("base64url")]);
+    return toRealm(await this.#db.realm.create({ data: { ...columns(settings), cookieKeys } }));
+  }
+
+  async update(id: string, settings: RealmSettingsRepresentation): Promise<Realm> {
+    return toRealm(await this.#db.realm.update({ where: { id }, data: columns(settings) }));
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#db.realm.delete({ where: { id } });
+  }
+}

@@ -1,0 +1,200 @@
+// Users of a realm (the local user directory), as plain objects; the only module that reads or writes the
+// User, UserAttribute and UserRole tables.
+import type { Tx } from "../db/database.ts";
+import type { UserRepresentation } from "../admin/representation.ts";
+
+export interface UserRecord {
+  id: string;
+  realmId: string;
+  username: string;
+  email: string | null;
+  emailVerified: boolean;
+  enabled: boolean;
+  firstName: string | null;
+  lastName: string | null;
+  passwordHash: string | null;
+  attributes: Record<string, string[]>;
+  realmRoles: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UserQuery {
+  username?: string;
+  email?: string;
+  /** Substring of username, e-mail, first or last name. */
+  search?: string;
+  exact?: boolean;
+  first?: number;
+  max?: number;
+}
+
+const withRelations = { attributes: { orderBy: { id: "asc" } }, roles: true } as const;
+type Row = Awaited<ReturnType<Tx["user"]["findFirstOrThrow"]>> & {
+  attributes: { name: string; value: string }[];
+  roles: { role: string }[];
+};
+
+function toRecord(r: Row): UserRecord {
+  const attributes: Record<string, string[]> = {};
+  for (const a of r.attributes) (attributes[a.name] ??= []).push(a.value);
+  return {
+    id: r.id,
+    realmId: r.realmId,
+    username: r.username,
+    email: r.email,
+    emailVerified: r.emailVerified,
+    enabled: r.enabled,
+    firstName: r.firstName,
+    lastName: r.lastName,
+    passwordHash: r.passwordHash,
+    attributes,
+    realmRoles: r.roles.map((x) => x.role).sort(),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+export function toUserRepresentation(u: UserRecord, options: { withCredentials: boolean }): UserRepresentation & { id: string; createdTimestamp: number } {
+  return {
+    id: u.id,
+    createdTimestamp: u.createdAt.getTime(),
+    username: u.username,
+    ...(u.email !== null && { email: u.email }),
+    emailVerified: u.emailVerified,
+    enabled: u.enabled,
+    ...(u.firstName !== null && { firstName: u.firstName }),
+    ...(u.lastName !== null && { lastName: u.lastName }),
+    attributes: u.attributes,
+    realmRoles: u.realmRoles,
+    ...(options.withCredentials && u.passwordHash !== null && { credentials: [{ type: "password" as const, hash: u.passwordHash }] }),
+  };
+}
+
+/** The user's display name, as Keycloak builds the `name` claim. */
+export function displayName(u: Pick<UserRecord, "firstName" | "lastName">): string | undefined {
+  const name = [u.firstName, u.lastName].filter(Boolean).join(" ");
+  return name || undefined;
+}
+
+function profileColumns(u: UserRepresentation) {
+  return {
+    username: u.username,
+    email: u.email ?? null,
+    emailVerified: u.emailVerified,
+    enabled: u.enabled,
+    firstName: u.firstName ?? null,
+    lastName: u.lastName ?? null,
+  };
+}
+
+const attributeRows = (realmId: string, attributes: Record<string, string[]>) =>
+  Object.entries(attributes).flatMap(([name, values]) => values.map((value) => ({ realmId, name, value })));
+
+export class UserStore {
+  readonly #db: Tx;
+  constructor(db: Tx) {
+    this.#db = db;
+  }
+
+  async findById(realmId: string, id: string): Promise<UserRecord | undefined> {
+    const r = await this.#db.user.findFirst({ where: { realmId, id }, include: withRelations });
+    return r ? toRecord(r) : undefined;
+  }
+
+  async findByUsername(realmId: string, username: string): Promise<UserRecord | undefined> {
+    const r = await this.#db.user.findUnique({
+      where: { realmId_username: { realmId, username: username.toLowerCase() } },
+      include: withRelations,
+    });
+    return r ? toRecord(r) : undefined;
+  }
+
+  async findByEmail(realmId: string, email: string): Promise<UserRecord | undefined> {
+    const r = await this.#db.user.findUnique({
+      where: { realmId_email: { realmId, email: email.toLowerCase() } },
+      include: withRelations,
+    });
+    return r ? toRecord(r) : undefined;
+  }
+
+  /** Users having every (name, value) pair as an attribute (exact match; uses the attribute index). */
+  async findByAttributes(realmId: string, pairs: readonly { name: string; value: string }[], limit = 2): Promise<UserRecord[]> {
+    if (pairs.length === 0) return [];
+    const rows = await this.#db.user.findMany({
+      where: { realmId, AND: pairs.map(({ name, value }) => ({ attributes: { some: { realmId, name, value } } })) },
+      include: withRelations,
+      take: limit,
+    });
+    return rows.map(toRecord);
+  }
+
+  async search(realmId: string, q: UserQuery): Promise<UserRecord[]> {
+    const text = (field: "username" | "email", v: string) =>
+      q.exact ? { [field]: v.toLowerCase() } : { [field]: { contains: v.toLowerCase() } };
+    const where = {
+      realmId,
+      ...(q.username !== undefined && text("username", q.username)),
+      ...(q.email !== undefined && text("email", q.email)),
+      ...(q.search !== undefined && {
+        OR: [
+          { username: { contains: q.search.toLowerCase() } },
+          { email: { contains: q.search.toLowerCase() } },
+          { firstName: { contains: q.search } },
+          { lastName: { contains: q.search } },
+        ],
+      }),
+    };
+    const rows = await this.#db.user.findMany({
+      where,
+      include: withRelations,
+      orderBy: { username: "asc" },
+      skip: q.first ?? 0,
+      take: Math.min(q.max ?? 100, 1000),
+    });
+    return rows.map(toRecord);
+  }
+
+  async count(realmId: string): Promise<number> {
+    return this.#db.user.count({ where: { realmId } });
+  }
+
+  async create(realmId: string, u: UserRepresentation, passwordHash: string | null): Promise<UserRecord> {
+    const r = await this.#db.user.create({
+      data: {
+        realmId,
+        ...profileColumns(u),
+        passwordHash,
+        attributes: { create: attributeRows(realmId, u.attributes) },
+        roles: { create: u.realmRoles.map((role) => ({ role })) },
+      },
+      include: withRelations,
+    });
+    return toRecord(r);
+  }
+
+  /** Replaces profile, attributes and roles; `passwordHash` undefined keeps the stored password. */
+  async update(realmId: string, id: string, u: UserRepresentation, passwordHash?: string | null): Promise<UserRecord> {
+    await this.#db.userAttribute.deleteMany({ where: { userId: id } });
+    await this.#db.userRole.deleteMany({ where: { userId: id } });
+    const r = await this.#db.user.update({
+      where: { id },
+      data: {
+        ...profileColumns(u),
+        ...(passwordHash !== undefined && { passwordHash }),
+        attributes: { create: attributeRows(realmId, u.attributes) },
+        roles: { create: u.realmRoles.map((role) => ({ role })) },
+      },
+      include: withRelations,
+    });
+    return toRecord(r);
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.#db.user.update({ where: { id }, data: { passwordHash } });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#db.user.delete({ where: { id } });
+  }
+}

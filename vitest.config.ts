@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+// Three projects: the framework-free unit tests, and the integration suite twice, once on SQLite and once on
+// PostgreSQL (a fresh database per test file; test/global-setup.ts drops them at the end of the run).
+export default defineConfig({
+  test: {
+    globalSetup: ["test/global-setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 30_000,
+    pool: "forks",
+    projects: [
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      { test: { name: "sqlite", include: ["test/integration/**/*.test.ts"], env: { TEST_DB: "sqlite" } } },
+      { test: { name: "postgres", include: ["test/integration/**/*.test.ts"], env: { TEST_DB: "postgres" } } },
+    ],
+  },
+});
