@@ -2,7 +2,7 @@
 import type { Settings } from "./config/env.ts";
 import { openDatabase, type Database } from "./db/database.ts";
 import { EventStore } from "./events/event-store.ts";
-import { createViews, type Views } from "./http/views.ts";
+import { createViews, type Views } from "./views.ts";
 import type { Logger } from "./log.ts";
 import { RealmRegistry } from "./oidc/registry.ts";
 

@@ -15,6 +15,8 @@ import { badRequest, HttpError } from "./errors.ts";
 
 export interface AdminRouteDeps {
   db: Prisma;
+  /** Base of the Location headers (IDP_PUBLIC_URL). */
+  publicUrl: string;
   registry: RealmRegistry;
   events: EventStore;
 }
@@ -78,7 +80,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.get("/", async (ctx) => void (ctx.body = await listRealms(admin)));
   router.post("/", async (ctx) => {
     const summary = await createRealm(admin, await readJson(ctx));
-    created(ctx, `${ctx.origin}/admin/realms/${encodeURIComponent(summary.realm)}`, summary);
+    created(ctx, `${deps.publicUrl}/admin/realms/${encodeURIComponent(summary.realm)}`, summary);
   });
   router.get("/:realm", async (ctx) => void (ctx.body = await getRealm(admin, p(ctx).realm)));
   router.put("/:realm", async (ctx) => {
@@ -95,7 +97,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
   router.post("/:realm/clients", async (ctx) => {
     const out = await createClient(admin, p(ctx).realm, await readJson(ctx));
-    created(ctx, `${ctx.origin}/admin/realms/${encodeURIComponent(p(ctx).realm)}/clients/${out.id}`, out);
+    created(ctx, `${deps.publicUrl}/admin/realms/${encodeURIComponent(p(ctx).realm)}/clients/${out.id}`, out);
   });
   router.get("/:realm/clients/:id", async (ctx) => void (ctx.body = await getClient(admin, p(ctx).realm, p(ctx).id)));
   router.put("/:realm/clients/:id", async (ctx) => {
@@ -123,7 +125,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
   router.post("/:realm/users", async (ctx) => {
     const user = await createUser(admin, p(ctx).realm, await readJson(ctx));
-    created(ctx, `${ctx.origin}/admin/realms/${encodeURIComponent(p(ctx).realm)}/users/${user.id}`);
+    created(ctx, `${deps.publicUrl}/admin/realms/${encodeURIComponent(p(ctx).realm)}/users/${user.id}`);
   });
   router.get("/:realm/users/:id", async (ctx) => void (ctx.body = await getUser(admin, p(ctx).realm, p(ctx).id)));
   router.put("/:realm/users/:id", async (ctx) => {

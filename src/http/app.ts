@@ -8,12 +8,10 @@ import { adminRoutes } from "./admin.ts";
 import { errorHandler, HttpError, notFound } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { interactionRoutes } from "./interactions.ts";
-import { VIEWS_DIR } from "./views.ts";
+import { VIEWS_DIR } from "../views.ts";
 
 /** oidc-provider's own body limit; larger requests are refused with 413 before they reach it. */
 const PROVIDER_BODY_LIMIT = 56 * 1024;
-
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
 async function securityHeaders(ctx: Context, next: Next) {
   ctx.set("X-Content-Type-Options", "nosniff");
@@ -21,7 +19,6 @@ async function securityHeaders(ctx: Context, next: Next) {
   ctx.set("X-Frame-Options", "DENY");
   if (ctx.secure) ctx.set("Strict-Transport-Security", "max-age=31536000");
   await next();
-  if (ctx.respond !== false && ctx.response.is("html")) ctx.set("Content-Security-Policy", CSP);
 }
 
 function staticResources() {
@@ -82,7 +79,7 @@ export function createApp(services: Services): Koa {
   app.use(staticResources());
   const health = healthRoutes(services.db);
   app.use(health.routes());
-  const admin = adminRoutes({ db: services.db.prisma, registry: services.registry, events: services.events });
+  const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events });
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));
   const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events });

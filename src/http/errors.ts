@@ -4,7 +4,7 @@
 import type { Context, Next } from "koa";
 import type { Logger } from "../log.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../admin/errors.ts";
-import type { Views } from "./views.ts";
+import { PAGE_HEADERS, type Views } from "../views.ts";
 
 export class HttpError extends Error {
   readonly status: number;
@@ -67,6 +67,7 @@ export function errorHandler(log: Logger, views: Views) {
       ctx.set("Cache-Control", "no-store");
       if (wantsHtml(ctx)) {
         ctx.type = "html";
+        ctx.set(PAGE_HEADERS);
         const lang = ctx.get("accept-language");
         const message = d.messageKey ? views.message(d.messageKey, lang) : d.description;
         ctx.body = views.render("error", { title: views.message("errorTitle", lang), message }, lang);

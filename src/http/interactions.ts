@@ -15,7 +15,7 @@ import { authenticatePassword } from "../users/password-login.ts";
 import { UserStore } from "../users/user-store.ts";
 import { readForm } from "./body.ts";
 import { HttpError, notFound } from "./errors.ts";
-import type { Views } from "./views.ts";
+import { PAGE_HEADERS, type Views } from "../views.ts";
 
 export interface InteractionDeps {
   db: Prisma;
@@ -64,7 +64,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   function page(ctx: Context, runtime: RealmRuntime, template: string, title: string, data: Record<string, unknown>, status = 200) {
     ctx.status = status;
     ctx.type = "html";
-    ctx.set("Cache-Control", "no-store");
+    ctx.set(PAGE_HEADERS);
     ctx.body = views.render(template, { title, realm: runtime.realm, ...data }, lang(ctx));
   }
 

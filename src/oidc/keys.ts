@@ -27,16 +27,18 @@ export function generateSigningKey(alg: SigningAlg): PrivateJwk {
   return { ...jwk, kid: thumbprint(jwk), alg, use: "sig" };
 }
 
-/** The realm's private signing keys, creating any that are missing; highest priority first within an algorithm. */
+/**
+ * The realm's private signing keys, creating any that are missing. Ordered by algorithm, then highest priority and
+ * newest first, so the same keys always come back in the same order (and the first of an algorithm signs).
+ */
 export async function ensureSigningKeys(db: Tx, realmId: string): Promise<PrivateJwk[]> {
-  const rows = await db.signingKey.findMany({ where: { realmId }, orderBy: [{ priority: "desc" }, { createdAt: "desc" }] });
-  const have = new Set(rows.map((r) => r.alg));
-  const created: { kid: string; alg: string; privateJwk: string }[] = [];
-  for (const alg of SIGNING_ALGS) {
-    if (have.has(alg)) continue;
+  const load = () => db.signingKey.findMany({ where: { realmId }, orderBy: [{ alg: "asc" }, { priority: "desc" }, { createdAt: "desc" }] });
+  let rows = await load();
+  const missing = SIGNING_ALGS.filter((alg) => !rows.some((r) => r.alg === alg));
+  for (const alg of missing) {
     const jwk = generateSigningKey(alg);
     await db.signingKey.create({ data: { kid: jwk.kid, realmId, alg, privateJwk: JSON.stringify(jwk) } });
-    created.push({ kid: jwk.kid, alg, privateJwk: JSON.stringify(jwk) });
   }
-  return [...rows, ...created].map((r) => JSON.parse(r.privateJwk) as PrivateJwk);
+  if (missing.length) rows = await load();
+  return rows.map((r) => JSON.parse(r.privateJwk) as PrivateJwk);
 }

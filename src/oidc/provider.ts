@@ -6,7 +6,7 @@ import type { KoaContextWithOIDC, Configuration, Client, ErrorOut } from "oidc-p
 import { Provider, errors } from "oidc-provider";
 import type { Prisma } from "../db/database.ts";
 import type { EventRecorder, EventType } from "../events/event-store.ts";
-import type { Views } from "../http/views.ts";
+import { PAGE_HEADERS, type Views } from "../views.ts";
 import type { Logger } from "../log.ts";
 import type { Realm } from "../realms/realm-store.ts";
 import { ClientStore } from "../realms/client-store.ts";
@@ -56,7 +56,7 @@ const GRANT_EVENTS: Record<string, [EventType, EventType] | undefined> = {
 
 function htmlPage(ctx: KoaContextWithOIDC, views: Views, realm: Realm, template: string, title: string, data: Record<string, unknown>) {
   ctx.type = "html";
-  ctx.set("Cache-Control", "no-store");
+  ctx.set(PAGE_HEADERS);
   ctx.body = views.render(template, { title, realm, ...data }, ctx.get("accept-language"));
 }
 
@@ -170,7 +170,8 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     // RFC 6749 §5.2 (and Keycloak) answer unauthorized_client when an authenticated client may not use a grant type.
     const client = ctx.oidc?.client;
     const gty = ctx.oidc?.params?.grant_type;
-    if (ctx.oidc?.route === "token" && ctx.status === 400 && client && typeof gty === "string" && !client.grantTypeAllowed(gty)) {
+    const refused = (ctx.body as { error?: unknown } | undefined)?.error === "invalid_request";
+    if (ctx.oidc?.route === "token" && refused && client && typeof gty === "string" && !client.grantTypeAllowed(gty)) {
       ctx.body = { error: "unauthorized_client", error_description: UNAUTHORIZED_GRANT[gty] ?? "Client not allowed to use this grant type" };
     }
   });

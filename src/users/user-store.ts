@@ -29,7 +29,7 @@ export interface UserQuery {
   max?: number;
 }
 
-const withRelations = { attributes: { orderBy: { id: "asc" } }, roles: true } as const;
+const withRelations = { attributes: { orderBy: [{ name: "asc" as const }, { position: "asc" as const }] }, roles: true as const };
 type Row = Awaited<ReturnType<Tx["user"]["findFirstOrThrow"]>> & {
   attributes: { name: string; value: string }[];
   roles: { role: string }[];
@@ -89,7 +89,7 @@ function profileColumns(u: UserRepresentation) {
 }
 
 const attributeRows = (realmId: string, attributes: Record<string, string[]>) =>
-  Object.entries(attributes).flatMap(([name, values]) => values.map((value) => ({ realmId, name, value })));
+  Object.entries(attributes).flatMap(([name, values]) => values.map((value, position) => ({ realmId, name, value, position })));
 
 export class UserStore {
   readonly #db: Tx;

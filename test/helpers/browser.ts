@@ -44,7 +44,7 @@ export class Browser {
     }
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
+  async request(url: string, init: { method?: string; form?: Record<string, string>; body?: string; headers?: Record<string, string> } = {}): Promise<Page> {
     const u = new URL(url);
     const headers: Record<string, string> = { accept: "text/html", "accept-language": this.acceptLanguage, ...init.headers };
     const cookie = this.#cookieHeader(u);
@@ -55,6 +55,7 @@ export class Browser {
       redirect: "manual",
       dispatcher: this.#dispatcher,
       ...(init.form && { body: new URLSearchParams(init.form) }),
+      ...(init.body !== undefined && { body: init.body }),
     });
     this.#store(res, u);
     const location = res.headers.get("location");

@@ -4,7 +4,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { Eta } from "eta";
 
-export const VIEWS_DIR = path.resolve(import.meta.dirname, "../../views");
+export const VIEWS_DIR = path.resolve(import.meta.dirname, "../views");
+
+/** Headers for every page x509-idp renders: no caching, no framing, no scripts, styles from our origin only. */
+export const PAGE_HEADERS = {
+  "Cache-Control": "no-store",
+  "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+  "X-Frame-Options": "DENY",
+} as const;
 
 export type Messages = Record<string, string>;
 

@@ -73,6 +73,7 @@ CREATE TABLE "UserAttribute" (
     "realmId" TEXT NOT NULL,
     "name" TEXT NOT NULL,
     "value" TEXT NOT NULL,
+    "position" INTEGER NOT NULL DEFAULT 0,
 
     CONSTRAINT "UserAttribute_pkey" PRIMARY KEY ("id")
 );

@@ -69,6 +69,7 @@ CREATE TABLE "UserAttribute" (
     "realmId" TEXT NOT NULL,
     "name" TEXT NOT NULL,
     "value" TEXT NOT NULL,
+    "position" INTEGER NOT NULL DEFAULT 0,
     CONSTRAINT "UserAttribute_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
