@@ -7,7 +7,14 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import pg from "pg";
 import * as glue from "@prisma/schema-engine-wasm/schema_engine_bg";
-import type { DiffParams, DiffResult, MigrationList, SchemasContainer } from "@prisma/schema-engine-wasm/schema_engine_bg";
+import type {
+  ApplyMigrationsInput,
+  ApplyMigrationsOutput,
+  DiffParams,
+  DiffResult,
+  MigrationList,
+  SchemasContainer,
+} from "@prisma/schema-engine-wasm/schema_engine_bg";
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlDriverAdapter,
@@ -35,6 +42,8 @@ function loadWasm(): void {
 
 export interface Engine {
   diff(params: DiffParams): Promise<DiffResult>;
+  /** What `prisma migrate deploy` does. */
+  applyMigrations(input: ApplyMigrationsInput): Promise<ApplyMigrationsOutput>;
   close(): Promise<void>;
 }
 
@@ -60,14 +69,16 @@ export async function openEngine(factory: SqlMigrationAwareDriverAdapterFactory)
     const record = id ? bound.errorRegistry.consumeError(Number(id)) : undefined;
     return record ? new Error(`driver adapter error: ${JSON.stringify(record.error)}`) : (e as Error);
   };
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw explain(e);
+    }
+  };
   return {
-    diff: async (params) => {
-      try {
-        return await engine.diff(params);
-      } catch (e) {
-        throw explain(e);
-      }
-    },
+    diff: (params) => call(() => engine.diff(params)),
+    applyMigrations: (input) => call(() => engine.applyMigrations(input)),
     close: async () => {
       engine.free();
       for (const a of opened) await a.dispose().catch(() => {});
@@ -211,13 +222,13 @@ export function migrationList(provider: Provider): MigrationList {
 
 export const noFilter = { externalTables: [], externalEnums: [] };
 
-/** The SQL that takes a database from the committed migrations to the current models ("" when in sync). */
-export async function pendingChanges(provider: Provider, pgUrl: string): Promise<string> {
+/** The SQL that takes a database from the committed migrations to the models ("" when in sync). */
+export async function pendingChanges(provider: Provider, pgUrl: string, models: SchemasContainer = schemaFiles(provider)): Promise<string> {
   const engine = await openEngine(provider === "sqlite" ? sqliteFactory("file::memory:") : postgresFactory(pgUrl));
   try {
     const res = await engine.diff({
       from: { tag: "migrations", ...migrationList(provider) },
-      to: { tag: "schemaDatamodel", ...schemaFiles(provider) },
+      to: { tag: "schemaDatamodel", ...models },
       script: true,
       exitCode: true,
       filters: noFilter,

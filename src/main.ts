@@ -2,12 +2,14 @@
 import { Command, Option } from "commander";
 import { ConflictError, NotFoundError, ValidationError } from "./admin/errors.ts";
 import { loadSettings, SettingsError, type Settings } from "./config/env.ts";
-import { applyMigrations } from "./db/database.ts";
+import { applyMigrations, DatabaseError } from "./db/database.ts";
+import { MigrationError } from "./db/migrate.ts";
 import { createLogger } from "./log.ts";
 import { realmExport, realmImport } from "./cli/realm.ts";
 import { serve } from "./cli/serve.ts";
 import { userAdd, userPasswd, type UserAddOptions, type PasswordOptions } from "./cli/user.ts";
 import { createServices } from "./services.ts";
+import { ListenError } from "./http/server.ts";
 import { RealmStore } from "./realms/realm-store.ts";
 
 const out = (s: string | undefined): void => {
@@ -70,7 +72,7 @@ function program(settings: () => Settings): Command {
 try {
   await program(() => loadSettings()).parseAsync(process.argv);
 } catch (e) {
-  const known = e instanceof SettingsError || e instanceof ValidationError || e instanceof NotFoundError || e instanceof ConflictError;
+  const known = [SettingsError, ValidationError, NotFoundError, ConflictError, ListenError, DatabaseError, MigrationError].some((k) => e instanceof k);
   process.stderr.write(`x509-idp: ${known ? (e as Error).message : (e as Error)?.stack ?? String(e)}\n`);
   process.exit(known ? 2 : 1);
 }

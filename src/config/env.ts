@@ -11,7 +11,7 @@ const optional = (s: string | undefined) => (s === undefined || s.trim() === "" 
 const schema = z
   .object({
     IDP_DATA_DIR: z.string().default("./data"),
-    DATABASE_URL: z.string().optional(),
+    DATABASE_URL: z.string().regex(/^(postgres(ql)?:\/\/|file:)/, "must start with postgres://, postgresql:// or file:").optional(),
     IDP_HOST: z.string().default("0.0.0.0"),
     IDP_HTTPS_PORT: port.default(8443),
     IDP_HTTP_PORT: port.optional(),
@@ -22,15 +22,6 @@ const schema = z
     IDP_ADMIN_PASSWORD: z.string().min(1).optional(),
     IDP_DEMO: flag.default(true),
     IDP_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    IDP_KEY_ALG: z.enum(["ES256", "RS256"]).default("ES256"),
-  })
-  .refine((e) => (e.IDP_TLS_CERT === undefined) === (e.IDP_TLS_KEY === undefined), {
-    message: "IDP_TLS_CERT and IDP_TLS_KEY must be set together",
-    path: ["IDP_TLS_CERT"],
-  })
-  .refine((e) => e.DATABASE_URL === undefined || /^(postgres(ql)?:\/\/|file:)/.test(e.DATABASE_URL), {
-    message: "must start with postgres://, postgresql:// or file:",
-    path: ["DATABASE_URL"],
   });
 
 export interface Settings {
@@ -47,18 +38,16 @@ export interface Settings {
   adminPassword: string | undefined;
   demo: boolean;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  keyAlg: "ES256" | "RS256";
 }
 
 export class SettingsError extends Error {}
 
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
-  const picked = Object.fromEntries(Object.keys(schema.shape ?? {}).map((k) => [k, optional(env[k])]));
+  const picked = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, optional(env[k])]));
   const parsed = schema.safeParse(picked);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "environment"}: ${i.message}`);
-    throw new SettingsError(`invalid configuration:\n${lines.join("\n")}`);
-  }
+  const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join(".") || "environment"}: ${i.message}`);
+  if ((picked.IDP_TLS_CERT === undefined) !== (picked.IDP_TLS_KEY === undefined)) lines.push("  IDP_TLS_CERT, IDP_TLS_KEY: set both or neither");
+  if (!parsed.success || lines.length) throw new SettingsError(`invalid configuration:\n${lines.join("\n")}`);
   const e = parsed.data;
   const dataDir = path.resolve(e.IDP_DATA_DIR);
   const defaultPublic = e.IDP_HTTPS_PORT === 443 ? "https://localhost" : `https://localhost:${e.IDP_HTTPS_PORT}`;
@@ -75,6 +64,5 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     adminPassword: e.IDP_ADMIN_PASSWORD,
     demo: e.IDP_DEMO,
     logLevel: e.IDP_LOG_LEVEL,
-    keyAlg: e.IDP_KEY_ALG,
   };
 }

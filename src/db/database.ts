@@ -25,16 +25,31 @@ export interface Database {
 
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
+/** The database cannot be opened; the message names DATABASE_URL (password removed) and the driver's reason. */
+export class DatabaseError extends Error {}
+
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const u = new URL(url);
+  if (u.password) u.password = "***";
+  return u.toString();
+}
+
 const migrationsRoot = path.resolve(import.meta.dirname, "../../prisma");
 
 function sqliteFile(url: string): string {
   return url.replace(/^file:/, "");
 }
 
-async function migrationConnection(url: string): Promise<MigrationConnection> {
+export async function migrationConnection(url: string): Promise<MigrationConnection> {
   if (isPostgresUrl(url)) {
     const client = new pg.Client({ connectionString: url });
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (e) {
+      const hint = (e as { code?: string }).code === "3D000" ? " (create it first, e.g. createdb)" : "";
+      throw new DatabaseError(`cannot connect to ${redactUrl(url)} (DATABASE_URL): ${(e as Error).message}${hint}`, { cause: e });
+    }
     return {
       provider: "postgresql",
       // The simple-query protocol runs a multi-statement script in one implicit transaction.
@@ -45,8 +60,13 @@ async function migrationConnection(url: string): Promise<MigrationConnection> {
     };
   }
   const file = sqliteFile(url);
-  if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new BetterSqlite3(file);
+  let db: BetterSqlite3.Database;
+  try {
+    if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    db = new BetterSqlite3(file);
+  } catch (e) {
+    throw new DatabaseError(`cannot open ${file} (DATABASE_URL / IDP_DATA_DIR): ${(e as Error).message}`, { cause: e });
+  }
   // WAL lets readers run beside the single writer; the setting is stored in the database file.
   db.pragma("journal_mode = WAL");
   return {

@@ -52,6 +52,9 @@ const MIGRATIONS_TABLE: Record<DbProvider, string> = {
 /** Prisma Migrate's advisory lock id: two instances starting together migrate one after the other. */
 const PRISMA_LOCK_ID = 72707369;
 
+/** The database's migration history needs an operator (edited, failed or foreign migrations). */
+export class MigrationError extends Error {}
+
 export const checksum = (script: string) => crypto.createHash("sha256").update(script).digest("hex");
 
 // Prisma accepts a file whose line endings git converted after it was applied.
@@ -66,7 +69,7 @@ export interface MigrationFile {
 export function readMigrations(dir: string, provider: DbProvider): MigrationFile[] {
   const lock = path.join(dir, "migration_lock.toml");
   const locked = fs.existsSync(lock) ? /provider\s*=\s*"([^"]+)"/.exec(fs.readFileSync(lock, "utf8"))?.[1] : undefined;
-  if (locked && locked !== provider) throw new Error(`${lock} is for ${locked}, but the database is ${provider}`);
+  if (locked && locked !== provider) throw new MigrationError(`${lock} is for ${locked}, but the database is ${provider}`);
   return fs
     .readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && fs.existsSync(path.join(dir, d.name, "migration.sql")))
@@ -111,14 +114,14 @@ export async function migrate(db: MigrationConnection, files: MigrationFile[]): 
     const live = rows.filter((r) => r.rolled_back_at == null);
     const failed = live.filter((r) => r.finished_at == null).map((r) => r.migration_name);
     if (failed.length) {
-      throw new Error(`failed migration(s) recorded in _prisma_migrations: ${failed.join(", ")}; fix the database, then mark them rolled back`);
+      throw new MigrationError(`failed migration(s) recorded in _prisma_migrations: ${failed.join(", ")}; fix the database, then mark them rolled back`);
     }
     const applied = new Map(live.map((r) => [r.migration_name, r.checksum]));
     const done: string[] = [];
     for (const { name, sql } of files) {
       const known = applied.get(name);
       if (known !== undefined) {
-        if (!sameScript(sql, known)) throw new Error(`migration ${name} was modified after it was applied (checksum mismatch)`);
+        if (!sameScript(sql, known)) throw new MigrationError(`migration ${name} was modified after it was applied (checksum mismatch)`);
         continue;
       }
       const id = crypto.randomUUID();
@@ -130,7 +133,7 @@ export async function migrate(db: MigrationConnection, files: MigrationFile[]): 
         await db.script(sql);
       } catch (e) {
         await db.query(`UPDATE _prisma_migrations SET logs = ${p(1)} WHERE id = ${p(2)}`, [String((e as Error).stack ?? e), id]);
-        throw new Error(`migration ${name} failed: ${(e as Error).message}`, { cause: e });
+        throw new MigrationError(`migration ${name} failed: ${(e as Error).message}`, { cause: e });
       }
       await db.query(
         `UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1, finished_at = ${p(1)} WHERE id = ${p(2)}`,

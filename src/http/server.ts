@@ -17,9 +17,17 @@ export interface RunningServer {
 
 const SWEEP_EVERY_MS = 60_000;
 
-function listen(server: http.Server, port: number, host: string): Promise<number> {
+/** A start-up problem the operator can fix; main prints its message without a stack trace. */
+export class ListenError extends Error {}
+
+function listen(server: http.Server, port: number, host: string, variable: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EADDRINUSE") reject(new ListenError(`${host}:${port} is already in use (${variable})`));
+      else if (err.code === "EACCES") reject(new ListenError(`not allowed to listen on ${host}:${port} (${variable})`));
+      else if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND") reject(new ListenError(`cannot listen on ${host} (IDP_HOST)`));
+      else reject(err);
+    });
     server.listen(port, host, () => {
       server.off("error", reject);
       resolve((server.address() as AddressInfo).port);
@@ -43,14 +51,17 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
   tune(secure);
   // A TLS handshake that fails (a scanner, a client that rejects our certificate) is not an application error.
   secure.on("tlsClientError", (err) => log.debug({ err: err.message }, "TLS handshake failed"));
-  const httpsPort = await listen(secure, settings.httpsPort, settings.host);
+  const httpsPort = await listen(secure, settings.httpsPort, settings.host, "IDP_HTTPS_PORT");
   servers.push(secure);
 
   let httpPort: number | undefined;
   if (settings.httpPort !== undefined) {
     const plain = http.createServer(callback);
     tune(plain);
-    httpPort = await listen(plain, settings.httpPort, settings.host);
+    httpPort = await listen(plain, settings.httpPort, settings.host, "IDP_HTTP_PORT").catch(async (e: unknown) => {
+      await new Promise((r) => secure.close(r));
+      throw e;
+    });
     servers.push(plain);
   }
 

@@ -14,6 +14,7 @@ import { BruteForceGuard } from "../users/brute-force.ts";
 import { UserStore } from "../users/user-store.ts";
 import { accountFinder, CLAIMS } from "./account.ts";
 import { prismaAdapter } from "./adapter.ts";
+import { cachedClients } from "./client-cache.ts";
 import { compareHashedSecret, EXTRA_CLIENT_METADATA, redirectUriMatches, toClientMetadata } from "./clients.ts";
 import { PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
 import type { PrivateJwk } from "./keys.ts";
@@ -28,6 +29,9 @@ export interface RealmProviderDeps {
 }
 
 export const realmBase = (realm: string) => `/realms/${realm}`;
+
+/** How long client metadata may be served from memory (see client-cache.ts). */
+export const CLIENT_CACHE_MS = 5_000;
 
 /** Keycloak's endpoint paths, relative to the realm's issuer. */
 export const ROUTES = {
@@ -69,10 +73,10 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   const message = (ctx: KoaContextWithOIDC, key: string) => views.message(key, ctx.get("accept-language"));
 
   const configuration: Configuration = {
-    adapter: prismaAdapter(db, realm.id, async (clientId) => {
+    adapter: prismaAdapter(db, realm.id, cachedClients(async (clientId) => {
       const c = await clients.findByClientId(realm.id, clientId);
       return c ? toClientMetadata(c, realm) : undefined;
-    }),
+    }, CLIENT_CACHE_MS)),
     findAccount: accountFinder(users, realm.id),
     jwks: { keys: keys as NonNullable<Configuration["jwks"]>["keys"] },
     routes: ROUTES,

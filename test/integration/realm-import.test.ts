@@ -101,6 +101,12 @@ describe("realm import", () => {
     expect(await snapshot("conflict")).toEqual(before);
   });
 
+  it("imports the README's example realm file", async () => {
+    const file = path.resolve(import.meta.dirname, "../../examples/acme-realm.json");
+    const summary = await importRealm(db.prisma, { ...JSON.parse(fs.readFileSync(file, "utf8")), realm: "example" });
+    expect(summary).toMatchObject({ created: true, clients: { created: ["acme-web", "acme-spa"] }, users: { created: 1 } });
+  });
+
   it("refuses duplicates inside one file", async () => {
     const err = await importRealm(db.prisma, { realm: "dups", clients: [{ clientId: "a" }, { clientId: "a" }], users: [{ username: "x", email: "e@x.org" }, { username: "y", email: "E@x.org" }] }).catch((e: unknown) => e);
     expect((err as Error).message).toContain('clients[1]: clientId "a" is also used by clients[0]');

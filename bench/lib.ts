@@ -1,0 +1,187 @@
+// Benchmark plumbing: start the real server as its own process, drive it over keep-alive HTTPS, summarise.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import net from "node:net";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { Agent, Pool, fetch } from "undici";
+
+export const ROOT = path.resolve(import.meta.dirname, "..");
+
+export interface Server {
+  base: string;
+  ca: string;
+  dataDir: string;
+  pid: number;
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const PG_URL = process.env.BENCH_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+export async function postgresAvailable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+/** A fresh database: a SQLite file in the data folder, or a new PostgreSQL database dropped on stop. */
+async function database(kind: "sqlite" | "postgres", dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
+  if (kind === "sqlite") return { url: `file:${path.join(dataDir, "idp.db")}`, drop: async () => {} };
+  const name = `x509idp_bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export async function startServer(kind: "sqlite" | "postgres", env: Record<string, string> = {}): Promise<Server> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "x509idp-bench-"));
+  const db = await database(kind, dataDir);
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "src/main.ts"), "serve"], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: db.url, IDP_DATA_DIR: dataDir, IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1", IDP_LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const base = `https://localhost:${port}`;
+  const deadline = Date.now() + 60_000;
+  let ca = "";
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`server did not start: ${stderr}`);
+    const caFile = path.join(dataDir, "tls", "ca.crt");
+    if (fs.existsSync(caFile)) {
+      ca = fs.readFileSync(caFile, "utf8");
+      const agent = new Agent({ connect: { ca } });
+      const ok = await fetch(`${base}/health/ready`, { dispatcher: agent }).then((r) => r.ok, () => false);
+      await agent.close();
+      if (ok) break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    ca,
+    dataDir,
+    pid: child.pid ?? 0,
+    rssMiB() {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, "utf8");
+      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      await db.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface LoadOptions {
+  base: string;
+  ca: string;
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+  request: () => { method: "POST" | "GET"; path: string; headers: Record<string, string>; body?: string };
+  /** The response is right (e.g. 200 and a token in the body). */
+  ok: (status: number, body: string) => boolean;
+}
+
+const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/** Closed-loop load: `connections` keep-alive connections, each sending its next request when the last one ends. */
+export async function load(o: LoadOptions): Promise<LoadResult> {
+  const pool = new Pool(o.base, { connections: o.connections, pipelining: 1, connect: { ca: o.ca } });
+  const latencies: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  let running = true;
+  const worker = async () => {
+    while (running) {
+      const r = o.request();
+      const t0 = performance.now();
+      try {
+        const res = await pool.request({ method: r.method, path: r.path, headers: r.headers, ...(r.body !== undefined && { body: r.body }) });
+        const body = await res.body.text();
+        const good = o.ok(res.statusCode, body);
+        if (measuring) {
+          if (good) latencies.push(performance.now() - t0);
+          else errors++;
+        }
+      } catch {
+        if (measuring) errors++;
+      }
+    }
+  };
+  const workers = Array.from({ length: o.connections }, worker);
+  await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000));
+  measuring = true;
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, o.seconds * 1000));
+  measuring = false;
+  const seconds = (performance.now() - started) / 1000;
+  running = false;
+  await Promise.all(workers);
+  await pool.close();
+  const sorted = Float64Array.from(latencies).sort();
+  const round = (n: number) => Math.round(n * 100) / 100;
+  return {
+    requests: latencies.length,
+    errors,
+    seconds: round(seconds),
+    rps: Math.round(latencies.length / seconds),
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1] ?? 0),
+  };
+}
+
+export function machine(): string {
+  const cpus = os.cpus();
+  const model = cpus[0]?.model.trim() ?? "unknown CPU";
+  return `${model}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+}

@@ -1,0 +1,97 @@
+// The real `x509-idp serve` process, as a newcomer runs it: it prints the administrator's password once and a curl
+// command for the demo realm that works exactly as printed, and stops cleanly on SIGTERM. Start-up mistakes are
+// one clear line, no stack trace.
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import { promisify } from "node:util";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT, runCli } from "../helpers/cli.ts";
+import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { freePort } from "../helpers/server.ts";
+
+const sh = promisify(execFile);
+const dbs: TestDatabase[] = [];
+afterAll(async () => {
+  for (const d of dbs) await d.drop();
+});
+
+interface Running {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function serve(db: TestDatabase, port: number, env: Record<string, string> = {}): Running {
+  const child = spawn(path.join(ROOT, "bin/x509-idp"), ["serve"], {
+    cwd: path.dirname(db.dataDir),
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: db.url, IDP_DATA_DIR: db.dataDir, IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, stderr: () => err, exited };
+}
+
+async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("x509-idp serve", () => {
+  it("prints a working curl command for the demo realm and the admin password once, and stops on SIGTERM", async () => {
+    const db = await freshDatabase();
+    dbs.push(db);
+    const port = await freePort();
+    const first = serve(db, port);
+    await until(() => first.stderr().includes("-d scope=openid"), "the start-up banner");
+    const banner = first.stderr();
+    const adminPassword = /password \(shown once\): (\S+)/.exec(banner)?.[1];
+    expect(adminPassword).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    const curl = banner.slice(banner.indexOf("  curl ")).split("\n").slice(0, 3).join("\n");
+    expect(curl).toContain(`https://localhost:${port}/realms/demo/protocol/openid-connect/token`);
+    // Exactly as printed, in the folder the server was started from.
+    const { stdout } = await sh("sh", ["-c", curl], { cwd: path.dirname(db.dataDir) });
+    const tokens = JSON.parse(stdout) as Record<string, string>;
+    expect(tokens.access_token).toBeTruthy();
+    expect(tokens.id_token).toBeTruthy();
+
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+
+    const second = serve(db, port);
+    await until(() => second.stderr().includes("-d scope=openid"), "the second start-up banner");
+    expect(second.stderr()).not.toContain("shown once");
+    const admin = await sh("curl", ["-s", "--cacert", path.join(db.dataDir, "tls/ca.crt"), `https://localhost:${port}/realms/master/protocol/openid-connect/token`,
+      "-d", "grant_type=password", "-d", "client_id=admin-cli", "-d", "username=admin", "-d", `password=${adminPassword}`]);
+    expect(JSON.parse(admin.stdout).access_token).toBeTruthy();
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+  });
+
+  it("reports configuration mistakes in one line and exits 2", async () => {
+    const db = await freshDatabase();
+    dbs.push(db);
+    const bad = await runCli(db, ["serve"], { env: { IDP_HTTPS_PORT: "eighty" } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("IDP_HTTPS_PORT");
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+
+    const blocker = net.createServer();
+    const port = await new Promise<number>((r) => blocker.listen(0, "127.0.0.1", () => r((blocker.address() as net.AddressInfo).port)));
+    const busy = await runCli(db, ["serve"], { env: { IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1" } });
+    blocker.close();
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toContain(`127.0.0.1:${port} is already in use (IDP_HTTPS_PORT)`);
+
+    const nodb = await runCli(db, ["migrate"], { env: { DATABASE_URL: "postgresql://postgres:secret@127.0.0.1:5432/x509idp_no_such_database" } });
+    expect(nodb.code).toBe(2);
+    expect(nodb.stderr).toContain("x509idp_no_such_database");
+    expect(nodb.stderr).toContain("DATABASE_URL");
+    expect(nodb.stderr).not.toContain("secret");
+  });
+});
