@@ -55,7 +55,7 @@ export function banner(s: Started): string {
     const d = s.boot.demo;
     lines.push(
       `Get a token from the ${DEMO_REALM} realm:`,
-      `  curl --cacert ${shellPath(s.trustFile)} ${settings.publicUrl}/realms/${DEMO_REALM}/protocol/openid-connect/token \\`,
+      `  curl -s --cacert ${shellPath(s.trustFile)} ${settings.publicUrl}/realms/${DEMO_REALM}/protocol/openid-connect/token \\`,
       `    -d grant_type=password -d client_id=${d.clientId} -d client_secret=${d.clientSecret} \\`,
       `    -d username=${d.username} -d password=${d.password} -d scope=openid`,
     );
