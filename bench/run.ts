@@ -28,6 +28,13 @@ const hasToken = (status: number, body: string) => status === 200 && body.includ
 
 const scenarios: { name: string; run: (s: Server, connections: number) => Promise<LoadResult> }[] = [
   {
+    name: "reference: discovery document (TLS + HTTP stack, no database)",
+    run: (s, connections) => load({
+      base: s.base, ca: s.ca, connections, seconds: SECONDS, warmupSeconds: 2, ok: (status) => status === 200,
+      request: () => ({ method: "GET", path: "/realms/demo/.well-known/openid-configuration", headers: {} }),
+    }),
+  },
+  {
     name: "token endpoint, client credentials (client_secret_basic)",
     run: (s, connections) => {
       const d = demoOf(s);

@@ -4,11 +4,10 @@
 import "reflect-metadata";
 import fs from "node:fs";
 import path from "node:path";
-import { webcrypto } from "node:crypto";
 import { isIP } from "node:net";
 import * as x509 from "@peculiar/x509";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(crypto);
 
 export interface TlsMaterial {
   cert: string;
@@ -22,19 +21,19 @@ const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const DAY = 24 * 3600 * 1000;
 
 async function exportKey(key: CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", key as webcrypto.CryptoKey), "PRIVATE KEY");
+  return x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY");
 }
 
 async function importKey(pem: string): Promise<CryptoKey> {
   const der = x509.PemConverter.decode(pem)[0];
   if (!der) throw new Error("empty key file");
-  return (await webcrypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"])) as unknown as CryptoKey;
+  return crypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"]);
 }
 
-const serial = () => Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString("hex").replace(/^[89a-f]/, "1");
+const serial = () => Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex").replace(/^[89a-f]/, "1");
 
 async function createCa(dir: string): Promise<{ cert: x509.X509Certificate; key: CryptoKey }> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
+  const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: "CN=x509-idp local CA",
@@ -60,7 +59,7 @@ function covers(cert: x509.X509Certificate, host: string): boolean {
 }
 
 async function issueServerCert(dir: string, ca: { cert: x509.X509Certificate; key: CryptoKey }, host: string): Promise<void> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
+  const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const hosts = new Set(["localhost", "127.0.0.1", "::1", host.replace(/^\[|\]$/g, "")]);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),

@@ -73,6 +73,16 @@ describe("x509-idp serve", () => {
     expect(await second.exited).toBe(0);
   });
 
+  it("x509-idp migrate applies pending migrations once", async () => {
+    const db = await freshDatabase();
+    dbs.push(db);
+    const first = await runCli(db, ["migrate"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout).applied).toEqual([expect.stringMatching(/^\d{14}_init$/)]);
+    const second = await runCli(db, ["migrate"]);
+    expect(JSON.parse(second.stdout)).toEqual({ applied: [] });
+  });
+
   it("reports configuration mistakes in one line and exits 2", async () => {
     const db = await freshDatabase();
     dbs.push(db);

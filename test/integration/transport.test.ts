@@ -1,0 +1,74 @@
+// The HTTPS server asks every client for a certificate but serves clients without one; the optional plain HTTP port
+// (for a TLS-terminating proxy) serves the same application; expired provider records are invisible and swept.
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Agent, fetch } from "undici";
+import { prismaAdapter, sweepExpired } from "../../src/oidc/adapter.ts";
+import { RealmStore } from "../../src/realms/realm-store.ts";
+import { tempDir } from "../helpers/db.ts";
+import { freePort, startTestServer, type TestServer } from "../helpers/server.ts";
+
+const run = promisify(execFile);
+let server: TestServer;
+let httpPort: number;
+
+beforeAll(async () => {
+  httpPort = await freePort();
+  server = await startTestServer({ env: { IDP_HTTP_PORT: String(httpPort) } });
+});
+afterAll(async () => {
+  await server?.stop();
+  await server?.db.drop();
+});
+
+describe("HTTPS", () => {
+  it("requests a client certificate during the handshake", async () => {
+    const { stdout } = await run("sh", ["-c", `openssl s_client -connect 127.0.0.1:${server.port} -servername localhost </dev/null 2>/dev/null`]);
+    // OpenSSL prints this section only when the server sent a CertificateRequest.
+    expect(stdout).toMatch(/client certificate CA names/);
+  });
+
+  it("serves clients with and without a certificate", async () => {
+    const dir = tempDir();
+    await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=someone",
+      "-keyout", path.join(dir, "client.key"), "-out", path.join(dir, "client.crt")]);
+    const withCert = new Agent({ connect: { ca: server.ca, cert: fs.readFileSync(path.join(dir, "client.crt")), key: fs.readFileSync(path.join(dir, "client.key")) } });
+    const res = await fetch(`${server.base}/realms/demo/.well-known/openid-configuration`, { dispatcher: withCert });
+    expect(res.status).toBe(200);
+    await withCert.close();
+    expect((await server.fetch("/realms/demo/.well-known/openid-configuration")).status).toBe(200);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("plain HTTP port", () => {
+  it("serves the same realms, with the public (https) issuer", async () => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/realms/demo/.well-known/openid-configuration`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { issuer: string }).issuer).toBe(`${server.base}/realms/demo`);
+    expect((await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status).toBe(200);
+  });
+});
+
+describe("provider storage", () => {
+  it("hides expired records at once and deletes them on the sweep", async () => {
+    const prisma = server.started.services.db.prisma;
+    const realm = await new RealmStore(prisma).findByName("demo");
+    const adapter = prismaAdapter(prisma, realm?.id ?? "", async () => undefined)("AccessToken");
+    await adapter.upsert("live", { jti: "live", grantId: "g1" }, 60);
+    await adapter.upsert("dead", { jti: "dead", grantId: "g1" }, 1);
+    await prisma.oidcPayload.updateMany({ where: { id: "dead" }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect(await adapter.find("dead")).toBeUndefined();
+    expect(await adapter.find("live")).toMatchObject({ jti: "live" });
+    expect(await sweepExpired(prisma)).toBeGreaterThanOrEqual(1);
+    expect(await prisma.oidcPayload.count({ where: { id: "dead" } })).toBe(0);
+    expect(await prisma.oidcPayload.count({ where: { id: "live" } })).toBe(1);
+    await adapter.consume("live");
+    expect(await adapter.find("live")).toMatchObject({ consumed: expect.any(Number) });
+    await adapter.revokeByGrantId("g1");
+    expect(await adapter.find("live")).toBeUndefined();
+  });
+});
