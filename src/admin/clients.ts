@@ -4,7 +4,7 @@ import { ClientStore, toClientRepresentation, type ClientRecord } from "../realm
 import { generateSecret, hashPassword } from "../users/passwords.ts";
 import { ConflictError, NotFoundError, ValidationError } from "./errors.ts";
 import { realmId, type AdminDeps } from "./realms.ts";
-import { clientSchema, parseRepresentation, type ClientRepresentation } from "./representation.ts";
+import { clientSchema, isObject, parseRepresentation, type ClientRepresentation } from "./representation.ts";
 
 export type ClientView = Omit<ClientRepresentation, "secret" | "secretHash"> & { id: string; secretSet: boolean };
 
@@ -12,8 +12,6 @@ export function toClientView(c: ClientRecord): ClientView {
   const { secretHash: _h, ...rep } = toClientRepresentation(c);
   return { ...rep, secretSet: !c.publicClient && c.secretHash !== null };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 async function find(deps: AdminDeps, realm: string, id: string): Promise<ClientRecord> {
   const rid = await realmId(deps, realm);

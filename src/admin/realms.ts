@@ -4,7 +4,7 @@ import type { Prisma } from "../db/database.ts";
 import { RealmStore, toSettingsRepresentation } from "../realms/realm-store.ts";
 import { ConflictError, NotFoundError, ValidationError } from "./errors.ts";
 import { importRealm, RealmExistsError, type ImportSummary } from "./import.ts";
-import { parseRepresentation, realmSettingsSchema, type RealmSettingsRepresentation } from "./representation.ts";
+import { isObject, parseRepresentation, realmSettingsSchema, type RealmSettingsRepresentation } from "./representation.ts";
 
 export interface AdminDeps {
   db: Prisma;
@@ -13,8 +13,6 @@ export interface AdminDeps {
 }
 
 export const MASTER_REALM = "master";
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export async function listRealms(deps: AdminDeps): Promise<RealmSettingsRepresentation[]> {
   return (await new RealmStore(deps.db).list()).map(toSettingsRepresentation);

@@ -118,6 +118,9 @@ export type ClientRepresentation = z.output<typeof clientSchema>;
 export type UserRepresentation = z.output<typeof userSchema>;
 export type RealmRepresentation = z.output<typeof realmSchema>;
 
+/** A JSON object (not an array, not null): what partial updates merge onto the stored representation. */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
 /** A client mistake in a representation: the message names the field. */
 export class ValidationError extends Error {
   readonly fields: string[];

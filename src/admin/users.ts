@@ -5,13 +5,11 @@ import { UserStore, toUserRepresentation, type UserQuery, type UserRecord } from
 import { hashPassword, MAX_PASSWORD_LENGTH } from "../users/passwords.ts";
 import { ConflictError, NotFoundError, ValidationError } from "./errors.ts";
 import { realmId, type AdminDeps } from "./realms.ts";
-import { parseRepresentation, userSchema, type UserRepresentation } from "./representation.ts";
+import { isObject, parseRepresentation, userSchema, type UserRepresentation } from "./representation.ts";
 
 export type UserView = Omit<UserRepresentation, "credentials"> & { id: string; createdTimestamp: number };
 
 export const toUserView = (u: UserRecord): UserView => toUserRepresentation(u, { withCredentials: false });
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 async function find(deps: AdminDeps, realm: string, id: string): Promise<UserRecord> {
   const rid = await realmId(deps, realm);

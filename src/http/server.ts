@@ -5,6 +5,7 @@ import https from "node:https";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { sweepExpired } from "../oidc/adapter.ts";
+import { BruteForceGuard } from "../users/brute-force.ts";
 import type { Services } from "../services.ts";
 import { createApp } from "./app.ts";
 import type { TlsMaterial } from "./tls.ts";
@@ -65,8 +66,10 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
     servers.push(plain);
   }
 
+  const guard = new BruteForceGuard(services.db.prisma);
   const sweep = setInterval(() => {
     sweepExpired(services.db.prisma).catch((err: unknown) => log.warn({ err }, "could not delete expired tokens"));
+    guard.sweep().catch((err: unknown) => log.warn({ err }, "could not delete stale login failure counters"));
   }, SWEEP_EVERY_MS);
   sweep.unref();
 

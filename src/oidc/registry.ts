@@ -44,8 +44,14 @@ export class RealmRegistry {
     }
     const runtime = this.#build(name);
     this.#entries.set(name, { runtime, checkedAt: now });
-    runtime.catch(() => this.#entries.delete(name));
+    // Only existing realms are remembered: requests for random realm names must not grow this map.
+    runtime.then((r) => r ?? this.#entries.delete(name), () => this.#entries.delete(name));
     return runtime;
+  }
+
+  /** How many realms have a cached provider. */
+  get size(): number {
+    return this.#entries.size;
   }
 
   /** Forget one realm (or all): the next request rebuilds from the database. */

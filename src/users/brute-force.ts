@@ -64,6 +64,23 @@ export class BruteForceGuard {
     await this.#db.loginFailure.deleteMany({ where: { realmId, key: `user:${userId}` } });
   }
 
+  /** Deletes counters that no longer count (no failure within the realm's maxDeltaTime, not locked); returns how many. */
+  async sweep(): Promise<number> {
+    const now = this.#now();
+    let deleted = 0;
+    for (const r of await this.#db.realm.findMany({ select: { id: true, maxDeltaTimeSeconds: true } })) {
+      const { count } = await this.#db.loginFailure.deleteMany({
+        where: {
+          realmId: r.id,
+          lastFailure: { lt: new Date(now - r.maxDeltaTimeSeconds * 1000) },
+          OR: [{ lockedUntil: null }, { lockedUntil: { lt: new Date(now) } }],
+        },
+      });
+      deleted += count;
+    }
+    return deleted;
+  }
+
   async #count(realmId: string, key: string, s: BruteForceSettings, threshold: number): Promise<Date | undefined> {
     const now = this.#now();
     const where = { realmId_key: { realmId, key } };

@@ -2,6 +2,7 @@
 // indistinguishable from a wrong password, recorded as LOGIN_ERROR events.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importRealm } from "../../src/admin/import.ts";
+import { BruteForceGuard } from "../../src/users/brute-force.ts";
 import { Browser, errorBanner, formOf } from "../helpers/browser.ts";
 import { REDIRECT } from "../helpers/fixtures.ts";
 import { authorizationRequest, relyingParty } from "../helpers/rp.ts";
@@ -78,6 +79,20 @@ describe("brute-force lockout", () => {
     expect(res.body.error_description).toBe("Invalid user credentials");
     const errors = await events("bf-ip", "LOGIN_ERROR");
     expect(errors.some((e) => e.details.locked_by === "ip")).toBe(true);
+  });
+
+  it("forgets counters after maxDeltaTime, but not an active lockout", async () => {
+    const prisma = server.started.services.db.prisma;
+    const realm = await prisma.realm.findUniqueOrThrow({ where: { name: "bf-user" } });
+    const old = new Date(Date.now() - 13 * 3600 * 1000);
+    await prisma.loginFailure.createMany({ data: [
+      { realmId: realm.id, key: "ip:192.0.2.1", failures: 2, lastFailure: old },
+      { realmId: realm.id, key: "ip:192.0.2.2", failures: 40, lastFailure: old, lockedUntil: new Date(Date.now() + 60_000) },
+      { realmId: realm.id, key: "ip:192.0.2.3", failures: 1, lastFailure: new Date() },
+    ] });
+    expect(await new BruteForceGuard(prisma).sweep()).toBeGreaterThanOrEqual(1);
+    const left = (await prisma.loginFailure.findMany({ where: { realmId: realm.id, key: { startsWith: "ip:192.0.2." } } })).map((r) => r.key).sort();
+    expect(left).toEqual(["ip:192.0.2.2", "ip:192.0.2.3"]);
   });
 
   it("does nothing when the realm turns protection off", async () => {

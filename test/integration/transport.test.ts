@@ -53,6 +53,16 @@ describe("plain HTTP port", () => {
   });
 });
 
+describe("realm registry", () => {
+  it("remembers only realms that exist", async () => {
+    const { registry } = server.started.services;
+    await server.fetch("/realms/demo/.well-known/openid-configuration");
+    const before = registry.size;
+    for (let i = 0; i < 50; i++) expect((await server.fetch(`/realms/ghost-${i}/.well-known/openid-configuration`)).status).toBe(404);
+    expect(registry.size).toBe(before);
+  });
+});
+
 describe("provider storage", () => {
   it("hides expired records at once and deletes them on the sweep", async () => {
     const prisma = server.started.services.db.prisma;
