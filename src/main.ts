@@ -8,6 +8,8 @@ import { createLogger } from "./log.ts";
 import { realmExport, realmImport } from "./cli/realm.ts";
 import { serve } from "./cli/serve.ts";
 import { userAdd, userPasswd, type UserAddOptions, type PasswordOptions } from "./cli/user.ts";
+import { certIdentity, certInspect, type IdentityCliOptions } from "./cli/cert.ts";
+import { IDENTITY_SOURCES, X509ConfigError } from "./x509/index.ts";
 import { createServices } from "./services.ts";
 import { ListenError } from "./http/server.ts";
 import { RealmStore } from "./realms/realm-store.ts";
@@ -66,13 +68,33 @@ function program(settings: () => Settings): Command {
   passwordOptions(user.command("passwd").argument("<realm>").argument("<username>")
     .description("set a user's password; without a password option a random one is generated and printed"))
     .action(async (r: string, u: string, o: PasswordOptions) => out(await withServices(settings(), (s) => userPasswd(adminDeps(s), r, u, o))));
+  const cert = cli.command("cert").description("inspect client certificates the way x509-idp (and Keycloak) read them");
+  cert.command("inspect").argument("<file...>", "PEM or DER files (a chain's first certificate is the leaf)")
+    .option("--json", "one JSON object per line")
+    .description("print DN renderings, serial, thumbprint, SANs, key usages, policies, CRL and OCSP locations")
+    .action((files: string[], o: { json?: boolean }) => {
+      const { output, failed } = certInspect(files, o);
+      out(output);
+      if (failed) process.exitCode = 1;
+    });
+  cert.command("identity").argument("<file>", "PEM or DER file")
+    .requiredOption("--source <source>", `identity source: an id or Keycloak's label (${IDENTITY_SOURCES.map((s) => s.id).join(", ")})`)
+    .option("--regex <expression>", "for the DN sources: one capturing group (default (.*?)(?:$))")
+    .option("--canonical-dn", "use the canonical DN form")
+    .option("--serial-hex", "serial numbers in Keycloak's hex form")
+    .description('print {"identity": …} (exit 0) or {"identity": null, "reason": …} (exit 1)')
+    .action((file: string, o: IdentityCliOptions) => {
+      const { output, ok } = certIdentity(file, o);
+      out(output);
+      if (!ok) process.exitCode = 1;
+    });
   return cli;
 }
 
 try {
   await program(() => loadSettings()).parseAsync(process.argv);
 } catch (e) {
-  const known = [SettingsError, ValidationError, NotFoundError, ConflictError, ListenError, DatabaseError, MigrationError].some((k) => e instanceof k);
+  const known = [SettingsError, ValidationError, NotFoundError, ConflictError, ListenError, DatabaseError, MigrationError, X509ConfigError].some((k) => e instanceof k);
   process.stderr.write(`x509-idp: ${known ? (e as Error).message : (e as Error)?.stack ?? String(e)}\n`);
   process.exit(known ? 2 : 1);
 }

@@ -62,7 +62,8 @@ const attributeValue = z.string().max(4096);
 
 export const userSchema = z.strictObject({
   username: z.string().trim().min(1).max(255).regex(/^[^\s]+$/, "no whitespace").transform((s) => s.toLowerCase()),
-  email: z.email().max(254).transform((s) => s.toLowerCase()).optional(),
+  // As lenient as Keycloak: intranet addresses such as user@localhost are valid; one "@", no whitespace.
+  email: z.string().max(254).regex(/^[^\s@]+@[^\s@]+$/, "Invalid email address").transform((s) => s.toLowerCase()).optional(),
   emailVerified: z.boolean().default(false),
   enabled: z.boolean().default(true),
   firstName: z.string().max(255).optional(),

@@ -5,9 +5,9 @@
 //                                 extensions [3] EXPLICIT }
 // The structure is checked up front; everything derived (renderings, hashes, decoded extensions) is computed on first
 // use and kept. Facts never decide anything: validation and identity code do.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { bitString, children, decodeInteger, decodeOid, decodeTime, DerError, expect, hexOf, isContext, isUniversal, readTlv, TAG, type Tlv } from "./der.ts";
-import { renderDn, type DnRenderings } from "./dn.ts";
+import { canonicalDn, legacyDn, rfc2253Dn, type DnRenderings } from "./dn.ts";
 import { CertificateParseError } from "./errors.ts";
 import * as ext from "./extensions.ts";
 import { attributeValues, parseName, type Name } from "./name.ts";
@@ -35,6 +35,9 @@ function memo<T>(cache: Map<string, unknown>, key: string, compute: () => T): T 
   return v;
 }
 
+const DN_FORMS: readonly (keyof DnRenderings)[] = ["legacy", "canonical", "rfc2253"];
+const DN_RENDER = [legacyDn, canonicalDn, rfc2253Dn] as const;
+
 export class Certificate {
   /** The certificate exactly as received. */
   readonly der: Uint8Array;
@@ -54,7 +57,16 @@ export class Certificate {
   /** SubjectPublicKeyInfo DER. */
   readonly spki: Uint8Array;
   readonly extensions: ReadonlyMap<string, Extension>;
-  readonly #cache = new Map<string, unknown>();
+  // Memoised facts: plain fields for the hot ones, maps keyed by OID for the rest (no key is built per lookup).
+  readonly #extensionCache = new Map<string, unknown>();
+  readonly #attributeCache = new Map<string, string[]>();
+  readonly #dnCache: (string | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined];
+  #sha256: string | undefined;
+  #spkiSha256: string | undefined;
+  #base64: string | undefined;
+  #serialDecimal: string | undefined;
+  #serialHex: string | undefined;
+  #publicKey: PublicKeyFacts | undefined;
 
   constructor(der: Uint8Array) {
     try {
@@ -120,7 +132,7 @@ export class Certificate {
 
   /** Decodes an extension's value, turning malformed contents into a MALFORMED_EXTENSION error. */
   #extension<T>(oid: string, decode: (value: Uint8Array) => T): T | undefined {
-    return memo(this.#cache, `ext:${oid}`, () => {
+    return memo(this.#extensionCache, oid, () => {
       const e = this.extensions.get(oid);
       if (!e) return undefined;
       try {
@@ -134,38 +146,45 @@ export class Certificate {
 
   /** Lower-case hex SHA-256 of the DER as received (Keycloak's "SHA-256 Thumbprint"). */
   get sha256(): string {
-    return memo(this.#cache, "sha256", () => createHash("sha256").update(this.der).digest("hex"));
+    return (this.#sha256 ??= hash("sha256", this.der, "hex"));
   }
 
   /** Lower-case hex SHA-256 of the SubjectPublicKeyInfo: the same for every certificate of one key pair. */
   get spkiSha256(): string {
-    return memo(this.#cache, "spkiSha256", () => createHash("sha256").update(this.spki).digest("hex"));
+    return (this.#spkiSha256 ??= hash("sha256", this.spki, "hex"));
   }
 
   /** Single-line base64 of the DER (Keycloak's "Full Certificate in PEM format"). */
   get base64(): string {
-    return memo(this.#cache, "base64", () => Buffer.from(this.der).toString("base64"));
+    return (this.#base64 ??= Buffer.from(this.der.buffer, this.der.byteOffset, this.der.length).toString("base64"));
   }
 
   get serialDecimal(): string {
-    return memo(this.#cache, "serialDecimal", () => serialDecimal(this.serialContent));
+    return (this.#serialDecimal ??= serialDecimal(this.serialContent));
   }
 
   get serialHex(): string {
-    return memo(this.#cache, "serialHex", () => serialHex(this.serialContent));
+    return (this.#serialHex ??= serialHex(this.serialContent));
+  }
+
+  /** One rendering of the subject or issuer DN (computed once; the canonical form is the costly one). */
+  dn(which: "subject" | "issuer", form: keyof DnRenderings): string {
+    const f = DN_FORMS.indexOf(form);
+    const slot = (which === "subject" ? 0 : 3) + f;
+    return (this.#dnCache[slot] ??= (DN_RENDER[f] as (n: Name) => string)(which === "subject" ? this.subject : this.issuer));
   }
 
   get subjectDn(): DnRenderings {
-    return memo(this.#cache, "subjectDn", () => renderDn(this.subject));
+    return { legacy: this.dn("subject", "legacy"), canonical: this.dn("subject", "canonical"), rfc2253: this.dn("subject", "rfc2253") };
   }
 
   get issuerDn(): DnRenderings {
-    return memo(this.#cache, "issuerDn", () => renderDn(this.issuer));
+    return { legacy: this.dn("issuer", "legacy"), canonical: this.dn("issuer", "canonical"), rfc2253: this.dn("issuer", "rfc2253") };
   }
 
   /** Text values of a subject attribute, in encoding order (non-string values are skipped). */
   subjectAttribute(oid: string): string[] {
-    return memo(this.#cache, `attr:${oid}`, () =>
+    return memo(this.#attributeCache, oid, () =>
       attributeValues(this.subject, oid).map((a) => (a.tag >= 0 ? stringValue(a.tag, a.content) : undefined)).filter((v): v is string => v !== undefined));
   }
 
@@ -253,7 +272,7 @@ export class Certificate {
 
   /** Algorithm and size of the subject's public key (for display). */
   get publicKey(): PublicKeyFacts {
-    return memo(this.#cache, "publicKey", () => {
+    return (this.#publicKey ??= (() => {
       try {
         const spki = readTlv(this.spki, 0, this.spki.length);
         const [alg, key] = children(this.spki, spki.cs, spki.end);
@@ -275,7 +294,7 @@ export class Certificate {
         if (e instanceof DerError) throw new CertificateParseError("MALFORMED_CERTIFICATE", `malformed public key: ${e.message}`, { cause: e });
         throw e;
       }
-    });
+    })());
   }
 
   /** PEM with line breaks every 64 characters (RFC 7468). */

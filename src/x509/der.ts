@@ -110,9 +110,35 @@ export function expect(t: Tlv | undefined, num: number, what: string, at = 0): T
   return t;
 }
 
+interface CachedOid {
+  readonly bytes: Uint8Array;
+  readonly text: string;
+}
+/** Decoded OIDs by a hash of their content octets; entries with the same hash are told apart by their bytes. */
+const oidCache = new Map<number, CachedOid[]>();
+const OID_CACHE_MAX = 4096;
+let oidCacheEntries = 0;
+
+function cachedOid(buf: Uint8Array, from: number, to: number, hash: number): string | undefined {
+  const bucket = oidCache.get(hash);
+  if (bucket === undefined) return undefined;
+  next: for (const e of bucket) {
+    if (e.bytes.length !== to - from) continue;
+    for (let i = 0; i < e.bytes.length; i++) if (e.bytes[i] !== buf[from + i]) continue next;
+    return e.text;
+  }
+  return undefined;
+}
+
 /** Dotted-decimal OID (X.690 §8.19). Arcs beyond 2^53 are decoded exactly with BigInt. */
 export function decodeOid(buf: Uint8Array, t: Tlv): string {
   if (t.end === t.cs) throw new DerError("empty OID", t.start);
+  if ((buf[t.end - 1] as number) & 0x80) throw new DerError("truncated OID", t.start);
+  // Certificates repeat a few dozen OIDs: remember their text by their bytes.
+  let hash = t.end - t.cs;
+  for (let p = t.cs; p < t.end; p++) hash = (Math.imul(hash, 31) + (buf[p] as number)) | 0;
+  const hit = cachedOid(buf, t.cs, t.end, hash);
+  if (hit !== undefined) return hit;
   const arcs: string[] = [];
   let v = 0;
   let big: bigint | undefined;
@@ -123,15 +149,14 @@ export function decodeOid(buf: Uint8Array, t: Tlv): string {
     // v * 128 + 127 must stay below 2^53: switch to BigInt from 2^45 on.
     else if (v >= 0x200000000000) big = BigInt(v) * 128n + BigInt(b & 0x7f);
     else v = v * 128 + (b & 0x7f);
-    if (b & 0x80) {
-      if (p + 1 === t.end) throw new DerError("truncated OID", t.start);
-      continue;
-    }
+    if (b & 0x80) continue;
     if (first) {
       // The first subidentifier holds the first two arcs: X*40+Y (X ≤ 2).
-      const n = big ?? BigInt(v);
-      const x = n < 40n ? 0n : n < 80n ? 1n : 2n;
-      arcs.push(String(x), String(n - x * 40n));
+      if (big !== undefined) arcs.push("2", (big - 80n).toString());
+      else {
+        const x = v < 40 ? 0 : v < 80 ? 1 : 2;
+        arcs.push(String(x), String(v - x * 40));
+      }
       first = false;
     } else {
       arcs.push(big !== undefined ? big.toString() : String(v));
@@ -139,7 +164,15 @@ export function decodeOid(buf: Uint8Array, t: Tlv): string {
     v = 0;
     big = undefined;
   }
-  return arcs.join(".");
+  const oid = arcs.join(".");
+  if (oidCacheEntries < OID_CACHE_MAX) {
+    const entry = { bytes: buf.slice(t.cs, t.end), text: oid };
+    const bucket = oidCache.get(hash);
+    if (bucket) bucket.push(entry);
+    else oidCache.set(hash, [entry]);
+    oidCacheEntries++;
+  }
+  return oid;
 }
 
 /** A two's-complement INTEGER as a BigInt (X.690 §8.3). */

@@ -11,7 +11,7 @@
 import { hexOf, TAG } from "./der.ts";
 import type { Ava, Name, Rdn } from "./name.ts";
 import { ATTR } from "./oids.ts";
-import { decodeLatin1, decodeUtf16be, decodeUtf8, jdkString } from "./strings.ts";
+import { decodeLatin1, decodeUtf16be, decodeUtf8, javaTrim, jdkString } from "./strings.ts";
 
 /** AVAKeyword's table for toString(): every keyword the JDK knows (preferred keyword per OID). */
 const DEFAULT_KEYWORDS: ReadonlyMap<string, string> = new Map([
@@ -27,10 +27,19 @@ const RFC2253_KEYWORDS: ReadonlyMap<string, string> = new Map([
   [ATTR.STREET, "STREET"], [ATTR.DC, "DC"], [ATTR.UID, "UID"],
 ]);
 
-/** DerValue.isPrintableStringChar (X.680 §41.4 PrintableString). */
-function isPrintable(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || " '()+,-./:=?".includes(String.fromCharCode(c));
-}
+// Character classes of the JDK's rendering loops, as bits of one table for the ASCII range (everything at or above
+// 0x80 is neither printable nor an escapee, and passes through unchanged).
+const PRINTABLE = 1; // DerValue.isPrintableStringChar (X.680 §41.4 PrintableString)
+const LEGACY_ESCAPEE = 2; // AVA.toKeywordValueString's specialChars + '"' and '\\'
+const RFC2253_ESCAPEE = 4; // AVA.toRFC2253String's escapees
+const CANONICAL_ESCAPEE = 8; // AVA.toRFC2253CanonicalString's escapees
+const CLASS = new Uint8Array(128);
+const mark = (chars: string, bit: number) => { for (const c of chars) CLASS[c.charCodeAt(0)] = (CLASS[c.charCodeAt(0)] as number) | bit; };
+mark("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 '()+,-./:=?", PRINTABLE);
+mark(",+=\n<>#;\\\"", LEGACY_ESCAPEE);
+mark(",=+<>#;\"\\", RFC2253_ESCAPEE);
+mark(",+<>;\"\\", CANONICAL_ESCAPEE);
+const classOf = (c: number) => (c < 0x80 ? (CLASS[c] as number) : 0);
 
 const hexValue = (ava: Ava) => `#${hexOf(ava.valueDer)}`;
 
@@ -40,36 +49,36 @@ function legacyAva(ava: Ava): string {
   const keyword = DEFAULT_KEYWORDS.get(ava.oid) ?? `OID.${ava.oid}`;
   const value = jdkString(ava.tag, ava.content);
   if (value === undefined) return `${keyword}=${hexValue(ava)}`;
-  const escapees = ",+=\n<>#;\\\"";
   const length = value.length;
-  const alreadyQuoted = length > 1 && value[0] === '"' && value[length - 1] === '"';
+  const alreadyQuoted = length > 1 && value.charCodeAt(0) === 0x22 && value.charCodeAt(length - 1) === 0x22;
   let quoteNeeded = false;
   let previousWhite = false;
+  // The value is copied in runs; only '"' and '\\' gain a backslash.
   let out = "";
+  let from = 0;
   for (let i = 0; i < length; i++) {
-    const ch = value[i] as string;
+    if (alreadyQuoted && (i === 0 || i === length - 1)) continue;
     const c = value.charCodeAt(i);
-    if (alreadyQuoted && (i === 0 || i === length - 1)) {
-      out += ch;
+    const k = classOf(c);
+    if ((k & (PRINTABLE | LEGACY_ESCAPEE)) === 0) {
+      previousWhite = false;
       continue;
     }
-    if (isPrintable(c) || escapees.includes(ch)) {
-      if (!quoteNeeded && ((i === 0 && (ch === " " || ch === "\n")) || escapees.includes(ch))) quoteNeeded = true;
-      if (ch !== " " && ch !== "\n") {
-        if (ch === '"' || ch === "\\") out += "\\";
-        previousWhite = false;
-      } else {
-        if (!quoteNeeded && previousWhite) quoteNeeded = true;
-        previousWhite = true;
+    if ((i === 0 && c === 0x20) || (k & LEGACY_ESCAPEE) !== 0) quoteNeeded = true;
+    if (c !== 0x20 && c !== 0x0a) {
+      if (c === 0x22 || c === 0x5c) {
+        out += `${value.slice(from, i)}\\`;
+        from = i;
       }
-      out += ch;
-    } else {
       previousWhite = false;
-      out += ch;
+    } else {
+      if (previousWhite) quoteNeeded = true;
+      previousWhite = true;
     }
   }
-  const last = out[out.length - 1];
-  if (last === " " || last === "\n") quoteNeeded = true;
+  out += value.slice(from);
+  const last = out.charCodeAt(out.length - 1);
+  if (last === 0x20 || last === 0x0a) quoteNeeded = true;
   return `${keyword}=${!alreadyQuoted && quoteNeeded ? `"${out}"` : out}`;
 }
 
@@ -78,39 +87,48 @@ function legacyAva(ava: Ava): string {
 /** isDerString(value, false): the types getName() writes as text. */
 const RFC2253_TEXT: ReadonlySet<number> = new Set([TAG.PRINTABLE_STRING, TAG.T61_STRING, TAG.IA5_STRING, TAG.GENERAL_STRING, TAG.BMP_STRING, TAG.UTF8_STRING]);
 
+/** The text the RFC 2253 rendering shows for `ava`, or undefined when it shows "#hex". */
+export function rfc2253Text(ava: Ava): string | undefined {
+  if (!RFC2253_KEYWORDS.has(ava.oid) || !RFC2253_TEXT.has(ava.tag)) return undefined;
+  if (ava.tag === TAG.BMP_STRING) return decodeUtf16be(ava.content);
+  if (ava.tag === TAG.T61_STRING) return decodeLatin1(ava.content);
+  return decodeUtf8(ava.content); // as the JDK does, for PrintableString, IA5String and GeneralString too
+}
+
 function rfc2253Ava(ava: Ava): string {
   const keyword = RFC2253_KEYWORDS.get(ava.oid) ?? ava.oid;
-  if (!RFC2253_KEYWORDS.has(ava.oid) || !RFC2253_TEXT.has(ava.tag)) return `${keyword}=${hexValue(ava)}`;
-  const value = ava.tag === TAG.BMP_STRING ? decodeUtf16be(ava.content) : ava.tag === TAG.T61_STRING ? decodeLatin1(ava.content) : decodeUtf8(ava.content);
-  const escapees = ",=+<>#;\"\\";
+  const value = rfc2253Text(ava);
+  if (value === undefined) return `${keyword}=${hexValue(ava)}`;
   let buf = "";
+  let from = 0;
   for (let i = 0; i < value.length; i++) {
-    const ch = value[i] as string;
     const c = value.charCodeAt(i);
-    if (isPrintable(c) || escapees.includes(ch)) buf += escapees.includes(ch) ? `\\${ch}` : ch;
-    else if (c === 0) buf += "\\00";
-    else buf += ch;
+    if ((classOf(c) & RFC2253_ESCAPEE) !== 0) {
+      buf += `${value.slice(from, i)}\\`;
+      from = i;
+    } else if (c === 0) {
+      buf += `${value.slice(from, i)}\\00`;
+      from = i + 1;
+    }
   }
+  buf += value.slice(from);
   // Leading and trailing spaces (and carriage returns) are escaped.
+  const edge = (i: number) => buf.charCodeAt(i) === 0x20 || buf.charCodeAt(i) === 0x0d;
   let lead = 0;
-  while (lead < buf.length && (buf[lead] === " " || buf[lead] === "\r")) lead++;
+  while (lead < buf.length && edge(lead)) lead++;
   let trail = buf.length - 1;
-  while (trail >= 0 && (buf[trail] === " " || buf[trail] === "\r")) trail--;
+  while (trail >= 0 && edge(trail)) trail--;
+  if (lead === 0 && trail === buf.length - 1) return `${keyword}=${buf}`;
   let out = "";
-  for (let i = 0; i < buf.length; i++) out += i < lead || i > trail ? `\\${buf[i]}` : buf[i];
+  for (let i = 0; i < lead; i++) out += `\\${buf[i]}`;
+  if (lead <= trail) out += buf.slice(lead, trail + 1);
+  for (let i = Math.max(trail + 1, lead); i < buf.length; i++) out += `\\${buf[i]}`;
   return `${keyword}=${out}`;
 }
 
 // ---- canonical: AVA.toRFC2253CanonicalString() ----------------------------------------------------------------
 
-/** String.trim(): drops characters up to U+0020 at both ends. */
-function javaTrim(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && s.charCodeAt(a) <= 0x20) a++;
-  while (b > a && s.charCodeAt(b - 1) <= 0x20) b--;
-  return s.slice(a, b);
-}
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 function canonicalAva(ava: Ava): string {
   const keyword = RFC2253_KEYWORDS.get(ava.oid) ?? ava.oid;
@@ -119,30 +137,32 @@ function canonicalAva(ava: Ava): string {
     s = `${keyword}=${hexValue(ava)}`;
   } else {
     const value = decodeUtf8(ava.content);
-    const escapees = ",+<>;\"\\";
+    // Escapees and a leading '#' gain a backslash; of the printable characters only the space is whitespace, and
+    // runs of spaces collapse to one.
     let buf = "";
+    let from = 0;
     let previousWhite = false;
     for (let i = 0; i < value.length; i++) {
-      const ch = value[i] as string;
       const c = value.charCodeAt(i);
-      if (isPrintable(c) || escapees.includes(ch) || (i === 0 && ch === "#")) {
-        if ((i === 0 && ch === "#") || escapees.includes(ch)) buf += "\\";
-        // Of these characters only the space is whitespace: runs of spaces collapse to one.
-        if (ch !== " ") {
-          previousWhite = false;
-          buf += ch;
-        } else if (!previousWhite) {
-          previousWhite = true;
-          buf += ch;
+      if (c === 0x20) {
+        if (previousWhite) {
+          buf += value.slice(from, i);
+          from = i + 1;
         }
-      } else {
-        previousWhite = false;
-        buf += ch;
+        previousWhite = true;
+        continue;
+      }
+      previousWhite = false;
+      if ((classOf(c) & CANONICAL_ESCAPEE) !== 0 || (i === 0 && c === 0x23)) {
+        buf += `${value.slice(from, i)}\\`;
+        from = i;
       }
     }
+    buf += value.slice(from);
     s = `${keyword}=${javaTrim(buf)}`;
   }
-  return s.toUpperCase().toLowerCase().normalize("NFKD");
+  // Upper then lower case (US locale), then NFKD; for ASCII text that is just lower case.
+  return ASCII_ONLY.test(s) ? s.toLowerCase() : s.toUpperCase().toLowerCase().normalize("NFKD");
 }
 
 /** AVAComparator: attributes with an RFC 2253 keyword first; within each group, by canonical string (UTF-16 order). */
@@ -160,20 +180,26 @@ function canonicalRdn(rdn: Rdn): string {
 
 // ---- whole names: the last RDN (most specific) first ----------------------------------------------------------
 
-function reversed<T>(items: readonly T[]): T[] {
-  return items.slice().reverse();
+/** Renders every RDN with `rdn`, last (most specific) first, joined by `separator`. */
+function joinReversed(name: Name, separator: string, rdn: (rdn: Rdn) => string): string {
+  let out = "";
+  for (let i = name.rdns.length - 1; i >= 0; i--) out += i === name.rdns.length - 1 ? rdn(name.rdns[i] as Rdn) : separator + rdn(name.rdns[i] as Rdn);
+  return out;
 }
 
+const legacyRdn = (rdn: Rdn) => (rdn.length === 1 ? legacyAva(rdn[0] as Ava) : rdn.map(legacyAva).join(" + "));
+const rfc2253Rdn = (rdn: Rdn) => (rdn.length === 1 ? rfc2253Ava(rdn[0] as Ava) : rdn.map(rfc2253Ava).join("+"));
+
 export function legacyDn(name: Name): string {
-  return reversed(name.rdns).map((rdn) => rdn.map(legacyAva).join(" + ")).join(", ");
+  return joinReversed(name, ", ", legacyRdn);
 }
 
 export function rfc2253Dn(name: Name): string {
-  return reversed(name.rdns).map((rdn) => rdn.map(rfc2253Ava).join("+")).join(",");
+  return joinReversed(name, ",", rfc2253Rdn);
 }
 
 export function canonicalDn(name: Name): string {
-  return reversed(name.rdns).map(canonicalRdn).join(",");
+  return joinReversed(name, ",", canonicalRdn);
 }
 
 export interface DnRenderings {

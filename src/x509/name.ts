@@ -3,7 +3,7 @@
 //   RelativeDistinguishedName ::= SET SIZE (1..MAX) OF AttributeTypeAndValue
 //   AttributeTypeAndValue ::= SEQUENCE { type AttributeType (OID), value ANY DEFINED BY type }
 // Decoded in encoding order (most general RDN first); values are kept as bytes, decoding decides nothing.
-import { children, decodeOid, DerError, expect, readTlv, TAG, type Tlv } from "./der.ts";
+import { decodeOid, DerError, expect, readTlv, TAG, type Tlv } from "./der.ts";
 
 export interface Ava {
   readonly oid: string;
@@ -13,6 +13,31 @@ export interface Ava {
   readonly content: Uint8Array;
   /** The value element re-encoded as the JDK does for "#hex" (identifier, minimal length, contents). */
   readonly valueDer: Uint8Array;
+}
+
+/** An AVA over the certificate's bytes: its contents and "#hex" encoding are cut out only when read. */
+class ParsedAva implements Ava {
+  readonly oid: string;
+  readonly tag: number;
+  readonly #buf: Uint8Array;
+  readonly #value: Tlv;
+  #content: Uint8Array | undefined;
+  #der: Uint8Array | undefined;
+
+  constructor(oid: string, buf: Uint8Array, value: Tlv) {
+    this.oid = oid;
+    this.#buf = buf;
+    this.#value = value;
+    this.tag = value.cls === 0 && !value.constructed ? value.num : -1;
+  }
+
+  get content(): Uint8Array {
+    return (this.#content ??= this.#buf.subarray(this.#value.cs, this.#value.end));
+  }
+
+  get valueDer(): Uint8Array {
+    return (this.#der ??= reencode(this.#buf, this.#value, this.content));
+  }
 }
 
 export type Rdn = readonly Ava[];
@@ -45,28 +70,29 @@ function reencode(buf: Uint8Array, t: Tlv, content: Uint8Array): Uint8Array {
 
 function parseAva(buf: Uint8Array, t: Tlv): Ava {
   expect(t, TAG.SEQUENCE, "AttributeTypeAndValue", t.start);
-  const [type, value, extra] = children(buf, t.cs, t.end);
+  const type = readTlv(buf, t.cs, t.end);
   const oidTlv = expect(type, TAG.OID, "attribute type", t.start);
-  if (!value) throw new DerError("attribute without a value", t.start);
-  if (extra) throw new DerError("extra data in AttributeTypeAndValue", extra.start);
-  const content = buf.subarray(value.cs, value.end);
-  return {
-    oid: decodeOid(buf, oidTlv),
-    tag: value.cls === 0 && !value.constructed ? value.num : -1,
-    content,
-    valueDer: reencode(buf, value, content),
-  };
+  if (type.end === t.end) throw new DerError("attribute without a value", t.start);
+  const value = readTlv(buf, type.end, t.end);
+  if (value.end !== t.end) throw new DerError("extra data in AttributeTypeAndValue", value.end);
+  return new ParsedAva(decodeOid(buf, oidTlv), buf, value);
 }
 
 /** Parses the Name element `t` of `buf`. */
 export function parseName(buf: Uint8Array, t: Tlv): Name {
   expect(t, TAG.SEQUENCE, "Name", t.start);
   const rdns: Rdn[] = [];
-  for (const set of children(buf, t.cs, t.end)) {
-    expect(set, TAG.SET, "RelativeDistinguishedName", set.start);
-    const avas = children(buf, set.cs, set.end).map((a) => parseAva(buf, a));
-    if (avas.length === 0) throw new DerError("empty RelativeDistinguishedName", set.start);
+  for (let p = t.cs; p < t.end; ) {
+    const set = expect(readTlv(buf, p, t.end), TAG.SET, "RelativeDistinguishedName", p);
+    if (set.cs === set.end) throw new DerError("empty RelativeDistinguishedName", set.start);
+    const avas: Ava[] = [];
+    for (let q = set.cs; q < set.end; ) {
+      const a = readTlv(buf, q, set.end);
+      avas.push(parseAva(buf, a));
+      q = a.end;
+    }
     rdns.push(avas);
+    p = set.end;
   }
   return { der: buf.subarray(t.start, t.end), rdns };
 }

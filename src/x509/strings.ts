@@ -6,6 +6,7 @@ import { TAG } from "./der.ts";
 const REPLACEMENT = "\ufffd";
 
 const cont = (b: number) => (b & 0xc0) === 0x80;
+const ASCII = new TextDecoder("utf-8");
 
 /**
  * Java's UTF-8 decoding with replacement (java.lang.String.decodeUTF8_UTF16). It differs from WHATWG's decoder in one
@@ -14,7 +15,7 @@ const cont = (b: number) => (b & 0xc0) === 0x80;
 export function decodeUtf8(b: Uint8Array): string {
   let ascii = true;
   for (let i = 0; i < b.length; i++) if ((b[i] as number) >= 0x80) { ascii = false; break; }
-  if (ascii) return String.fromCharCode(...b);
+  if (ascii) return ASCII.decode(b); // identical for ASCII, and native
   const out: number[] = [];
   const R = 0xfffd;
   const n = b.length;
@@ -169,4 +170,13 @@ export function stringValue(tag: number, content: Uint8Array): string | undefine
     default:
       return undefined;
   }
+}
+
+/** Java's String.trim(): drops characters up to U+0020 at both ends. */
+export function javaTrim(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && s.charCodeAt(a) <= 0x20) a++;
+  while (b > a && s.charCodeAt(b - 1) <= 0x20) b--;
+  return s.slice(a, b);
 }

@@ -1,7 +1,7 @@
-// A compiled pattern and its matcher: a Pike VM (Thompson NFA with submatch tracking), so a search takes time
-// proportional to input length × program size whatever the pattern, unlike backtracking engines. Threads are kept in
-// priority order, which gives the same leftmost-first result as Java's backtracking Matcher.find() for every pattern
-// this syntax admits. Matching is case-insensitive the way Java's CASE_INSENSITIVE is: ASCII letters only.
+// A compiled pattern and its matcher: Java's depth-first backtracking search, memoised so that no state is explored
+// twice. That gives exactly Java's Matcher.find() result (same search order) in time proportional to input length ×
+// program size whatever the pattern — no catastrophic backtracking. Matching is case-insensitive the way Java's
+// CASE_INSENSITIVE is: ASCII letters only.
 import { parse, type CharClass, type Node } from "./syntax.ts";
 
 const CHAR = 0;
@@ -245,16 +245,38 @@ export interface Match {
   groups: (string | undefined)[];
 }
 
+/** Keycloak's default expression, also its fixed one for serials and thumbprints: "the value up to the end". */
+const WHOLE_VALUE = "(.*?)(?:$)";
+
+/**
+ * Java's find() for (.*?)(?:$) in closed form. `$` (no MULTILINE) holds at the end, before one final line terminator,
+ * and before a final "\r\n"; `.` stops at line terminators; the lazy group takes the first start from which the
+ * earliest such position is reachable: just after the last line terminator before it.
+ */
+function wholeValue(s: string): Match {
+  const n = s.length;
+  let end = n;
+  if (n >= 2 && s.charCodeAt(n - 2) === 0x0d && s.charCodeAt(n - 1) === 0x0a) end = n - 2;
+  else if (n >= 1 && isLineTerminator(s.charCodeAt(n - 1))) end = n - 1;
+  let start = end;
+  while (start > 0 && !isLineTerminator(s.charCodeAt(start - 1))) start--;
+  const value = s.slice(start, end);
+  return { value, groups: [value] };
+}
+
 export class Pattern {
   readonly source: string;
   readonly groupCount: number;
   readonly #prog: Program;
+  readonly #closedForm: ((s: string) => Match) | undefined;
 
-  constructor(source: string) {
+  /** `specialise: false` always runs the general engine (tests compare the two). */
+  constructor(source: string, options: { specialise?: boolean } = {}) {
     const { node, groups } = parse(source);
     this.source = source;
     this.groupCount = groups;
     this.#prog = compile(node, groups);
+    this.#closedForm = options.specialise !== false && source === WHOLE_VALUE ? wholeValue : undefined;
   }
 
   /** Instructions in the compiled program (the work per input character is at most this). */
@@ -262,13 +284,23 @@ export class Pattern {
     return this.#prog.op.length;
   }
 
-  /** Whether searching `input` stays within STEP_BUDGET. */
-  fits(input: string): boolean {
-    return this.#prog.op.length * (input.length + 1) <= STEP_BUDGET;
+  /** The longest input a search may take within STEP_BUDGET (which also bounds the memo's size). */
+  get maxInputLength(): number {
+    return Math.floor(STEP_BUDGET / (this.#prog.op.length << this.#prog.depth)) - 1;
   }
 
-  /** Java's Matcher.find() from the start of `input`: the leftmost match, preferring what Java's engine prefers. */
+  fits(input: string): boolean {
+    return this.#closedForm !== undefined || input.length <= this.maxInputLength;
+  }
+
+  /**
+   * Java's Matcher.find() from the start of `input`: the first match in Java's priority order. The search is the same
+   * depth-first backtracking Java does, except that a state (instruction, progress bits of enclosing empty-capable
+   * loops, position) known to fail is never explored twice: whether a state can reach a match does not depend on
+   * how it was reached, so the work is bounded by program size × 2^depth × input length.
+   */
   find(input: string): Match | undefined {
+    if (this.#closedForm) return this.#closedForm(input);
     const { op, x, y, z, classes, slots, enclosing, depth } = this.#prog;
     const cps: number[] = [];
     const offsets: number[] = [];
@@ -280,26 +312,13 @@ export class Pattern {
     }
     offsets.push(input.length);
     const n = cps.length;
-    const size = op.length;
-    // Two threads at one instruction have the same future only if, for every enclosing loop whose body can match
-    // empty, both are (or both are not) in an iteration that began at this position: that is part of the key.
-    const mark = new Int32Array(size << depth).fill(-1);
-    const key = (pc: number, caps: Int32Array, pos: number): number => {
-      const loops = enclosing[pc] as Int32Array;
-      let bits = 0;
-      for (let i = 0; i < loops.length; i++) if (caps[loops[i] as number] === pos) bits |= 1 << i;
-      return (pc << depth) | bits;
-    };
-    // Thread lists: program counters and (shared, copy-on-write) capture arrays, in priority order.
-    let cpc = new Int32Array(size);
-    let ccaps: Int32Array[] = new Array(size);
-    let npc = new Int32Array(size);
-    let ncaps: Int32Array[] = new Array(size);
-    let clen = 0;
-    let nlen = 0;
-    const spc = new Int32Array(size * 2 + 2);
-    const scaps: Int32Array[] = new Array(size * 2 + 2);
-    let matched: Int32Array | undefined;
+    const width = n + 1;
+    const failed = new Uint8Array(((op.length << depth) * width + 7) >> 3);
+    const caps = new Int32Array(slots).fill(-1);
+    // Choice points (pc, pos, undo depth) and the undo log of capture writes (slot, previous value).
+    const choices: number[] = [];
+    const undo: number[] = [];
+    let matched = false;
 
     const assertion = (kind: number, pos: number): boolean => {
       switch (ASSERTS[kind]) {
@@ -324,86 +343,79 @@ export class Pattern {
       }
     };
 
-    // Follows jumps, splits, saves and assertions from `pc0`, appending the threads that wait on input (or match)
-    // to the next list, highest priority first (a depth-first walk taking a split's first branch first).
-    const add = (pc0: number, caps0: Int32Array, pos: number, step: number) => {
-      let sp = 0;
-      spc[sp] = pc0;
-      scaps[sp++] = caps0;
-      while (sp > 0) {
-        sp--;
-        let pc = spc[sp] as number;
-        let caps = scaps[sp] as Int32Array;
-        for (;;) {
-          const k = depth === 0 ? pc : key(pc, caps, pos);
-          if (mark[k] === step) break;
-          mark[k] = step;
-          const o = op[pc];
-          if (o === JMP) { pc = x[pc] as number; continue; }
-          if (o === SPLIT) {
-            spc[sp] = y[pc] as number;
-            scaps[sp++] = caps;
-            pc = x[pc] as number;
-            continue;
-          }
-          if (o === SAVE || o === MARK) {
-            const slot = x[pc] as number;
-            if (caps[slot] !== pos) {
-              caps = caps.slice();
-              caps[slot] = pos;
+    search: for (let start = 0; start <= n; start++) {
+      let pc = 0;
+      let pos = start;
+      choices.length = 0;
+      undo.length = 0;
+      caps.fill(-1); // writes made after the last choice point of a failed start are not undone by backtracking
+      for (;;) {
+        let ok = true;
+        let key = pc;
+        if (depth > 0) {
+          const loops = enclosing[pc] as Int32Array;
+          let bits = 0;
+          for (let i = 0; i < loops.length; i++) if (caps[loops[i] as number] === pos) bits |= 1 << i;
+          key = (pc << depth) | bits;
+        }
+        const bit = key * width + pos;
+        const byte = failed[bit >> 3] as number;
+        if (byte & (1 << (bit & 7))) ok = false;
+        else {
+          failed[bit >> 3] = byte | (1 << (bit & 7)); // a state is entered once: if it could match, the search ends there
+          switch (op[pc]) {
+            case CHAR: {
+              const c = cps[pos];
+              if (c !== undefined && classMatches(classes[x[pc] as number] as CharClass, c)) { pos++; pc++; } else ok = false;
+              break;
             }
-            pc++;
-            continue;
+            case ANY: {
+              const c = cps[pos];
+              if (c !== undefined && !isLineTerminator(c)) { pos++; pc++; } else ok = false;
+              break;
+            }
+            case SPLIT:
+              choices.push(y[pc] as number, pos, undo.length);
+              pc = x[pc] as number;
+              break;
+            case JMP:
+              pc = x[pc] as number;
+              break;
+            case SAVE:
+            case MARK: {
+              const slot = x[pc] as number;
+              undo.push(slot, caps[slot] as number);
+              caps[slot] = pos;
+              pc++;
+              break;
+            }
+            case PROGRESS:
+              pc = caps[x[pc] as number] === pos ? (z[pc] as number) : (y[pc] as number);
+              break;
+            case ASSERT:
+              if (assertion(x[pc] as number, pos)) pc++; else ok = false;
+              break;
+            case MATCH:
+              matched = true;
+              break search;
           }
-          if (o === PROGRESS) {
-            pc = caps[x[pc] as number] === pos ? (z[pc] as number) : (y[pc] as number);
-            continue;
-          }
-          if (o === ASSERT) {
-            if (!assertion(x[pc] as number, pos)) break;
-            pc++;
-            continue;
-          }
-          npc[nlen] = pc;
-          ncaps[nlen++] = caps;
-          break;
+        }
+        if (ok) continue;
+        // Backtrack to the most recent choice, undoing the capture writes made since.
+        if (choices.length === 0) break;
+        const mark = choices.pop() as number;
+        pos = choices.pop() as number;
+        pc = choices.pop() as number;
+        while (undo.length > mark) {
+          const old = undo.pop() as number;
+          caps[undo.pop() as number] = old;
         }
       }
-    };
-
-    const empty = new Int32Array(slots).fill(-1);
-    let step = 0;
-    add(0, empty, 0, step);
-    [cpc, npc] = [npc, cpc];
-    [ccaps, ncaps] = [ncaps, ccaps];
-    clen = nlen;
-    for (let pos = 0; pos <= n; pos++) {
-      step++;
-      nlen = 0;
-      const c = cps[pos];
-      for (let t = 0; t < clen; t++) {
-        const pc = cpc[t] as number;
-        const o = op[pc];
-        if (o === MATCH) {
-          matched = ccaps[t];
-          break; // lower-priority threads lose to this match
-        }
-        if (c === undefined) continue;
-        if ((o === CHAR && classMatches(classes[x[pc] as number] as CharClass, c)) || (o === ANY && !isLineTerminator(c))) {
-          add(pc + 1, ccaps[t] as Int32Array, pos + 1, step);
-        }
-      }
-      // A search may also start at the next position, with the lowest priority, until something matched.
-      if (matched === undefined && pos < n) add(0, empty, pos + 1, step);
-      if (nlen === 0 && matched !== undefined) break;
-      [cpc, npc] = [npc, cpc];
-      [ccaps, ncaps] = [ncaps, ccaps];
-      clen = nlen;
     }
     if (!matched) return undefined;
     const text = (g: number) => {
-      const s = matched?.[g * 2] ?? -1;
-      const e = matched?.[g * 2 + 1] ?? -1;
+      const s = caps[g * 2] ?? -1;
+      const e = caps[g * 2 + 1] ?? -1;
       return s < 0 || e < 0 ? undefined : input.slice(offsets[s], offsets[e]);
     };
     const groups: (string | undefined)[] = [];

@@ -1,0 +1,14 @@
+// The X.509 core's public surface. Nothing here imports a web framework, oidc-provider, Prisma or ldapts: callers
+// hand in certificates, options and small interfaces, and get plain results back.
+export { Certificate, type Extension, type PublicKeyFacts } from "./certificate.ts";
+export { parseCertificate, parseCertificates, certificateDers, DEFAULT_LIMITS, type ParseLimits } from "./parse.ts";
+export { renderDn, legacyDn, canonicalDn, rfc2253Dn, type DnRenderings } from "./dn.ts";
+export { decodeName, type Name, type Rdn, type Ava } from "./name.ts";
+export { serialDecimal, serialHex } from "./serial.ts";
+export { CertificateParseError, X509ConfigError, type ParseErrorCode } from "./errors.ts";
+export { KEYS, DEFAULT_REGEX, DELIMITER, parseIdentityOptions, splitDelimited, type IdentityOptions, type MapperId, type ConfigMap } from "./options.ts";
+export { IDENTITY_SOURCES, findIdentitySource, identitySource, type IdentitySource, type IdentitySourceId } from "./identity/sources.ts";
+export { extractIdentity, type IdentityResult, type IdentityFailure } from "./identity/extract.ts";
+export { mapIdentityToUser, type DirectoryUser, type UserDirectory, type MappingResult } from "./identity/mapping.ts";
+export { Pattern, MAX_PROGRAM, STEP_BUDGET } from "./regex/pattern.ts";
+export { KEY_USAGE_BITS, EKU, EKU_NAMES, OTHER_NAME, ATTR, EXT } from "./oids.ts";
