@@ -6,6 +6,8 @@ import {
 } from "../x509/index.ts";
 
 /** Reads a fact, turning a malformed extension into null and a note (the other facts still print). */
+const READ_ERRORS: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EISDIR: "it is a folder" };
+
 function safe<T>(errors: string[], read: () => T): T | null {
   try {
     return read();
@@ -96,7 +98,8 @@ function load(file: string): Certificate[] {
     return parseCertificates(readInput(file));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === "ENOENT" || err.code === "EACCES" || err.code === "EISDIR") throw new CertificateParseError("EMPTY", `cannot read ${file}: ${err.code}`);
+    const why = READ_ERRORS[err.code ?? ""];
+    if (why) throw new CertificateParseError("EMPTY", `cannot read ${file}: ${why}`);
     throw e;
   }
 }

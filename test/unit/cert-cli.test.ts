@@ -66,7 +66,7 @@ describe("x509-idp cert inspect", () => {
     const lines = r.stdout.split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toEqual({ file: file("broken.pem"), error: expect.stringContaining("not a valid X.509 certificate") });
     expect(lines[1]).toHaveProperty("sha256");
-    expect(lines[2]).toEqual({ file: file("missing.pem"), error: expect.stringContaining("ENOENT") });
+    expect(lines[2]).toEqual({ file: file("missing.pem"), error: `cannot read ${file("missing.pem")}: no such file` });
   });
 
   it("prints a readable summary without --json", () => {
