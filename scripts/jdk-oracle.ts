@@ -24,7 +24,7 @@ function compile(): void {
   execFileSync("javac", [...EXPORTS, "-nowarn", "-d", out, source], { stdio: ["ignore", "ignore", "pipe"] });
 }
 
-/** Sends `commands` ("name <hex>", "serial <hex>") and returns one parsed answer per command. */
+/** Sends `commands` ("name <hex>", "serial <hex>", "cert <hex>", "regex <b64> <b64>") and returns one parsed answer per command. */
 export function askJdk(commands: string[]): Record<string, string>[] {
   compile();
   const res = spawnSync("java", [...EXPORTS, "-cp", out, "JdkOracle"], { input: `${commands.join("\n")}\n`, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
