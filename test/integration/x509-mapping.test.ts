@@ -26,6 +26,7 @@ beforeAll(async () => {
     { username: "alice", email: "alice@example.org", attributes: { employee: ["1001"], code: ["Ab%_"] } },
     { username: "bob", attributes: { team: ["red"] } },
     { username: "carol", attributes: { team: ["red"] } },
+    { username: "dave", attributes: { cn: ["dave"], ou: ["ops", "dev"] } },
   ];
   await importRealm(db.prisma, { realm: "map", users });
   await importRealm(db.prisma, { realm: "map-no-email", loginWithEmailAllowed: false, users });
@@ -89,6 +90,14 @@ describe("Custom Attribute Mapper", () => {
     expect(await who(`4106##${ISSUER}`, o)).toBe("not-found");
     expect(await who("4105", o)).toBe("not-found"); // one value for two names
     expect(await who(`4105##${ISSUER}##extra`, o)).toBe("not-found");
+  });
+
+  it("matches any value of a multi-valued attribute, in every pair (Keycloak: the first value after the first pair)", async () => {
+    const o = attributes("cn##ou");
+    expect(await who("dave##ops", o)).toBe("dave");
+    expect(await who("dave##dev", o)).toBe("dave");
+    expect(await who("dave##qa", o)).toBe("not-found");
+    expect(await who(`other##${ISSUER}`, attributes("x509_certificate_serialnumber##x509_issuer_dn"))).toBe("serial-user");
   });
 
   it("reports several matching users as a duplicate", async () => {
