@@ -22,6 +22,11 @@ const schema = z
     IDP_ADMIN_PASSWORD: z.string().min(1).optional(),
     IDP_DEMO: flag.default(true),
     IDP_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    IDP_CRL_DIR: z.string().optional(),
+    IDP_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+    IDP_CRL_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(100 * 1024 * 1024),
+    IDP_CRL_MIN_RELOAD_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
+    IDP_CRL_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(31_536_000).optional(),
   });
 
 export interface Settings {
@@ -38,6 +43,17 @@ export interface Settings {
   adminPassword: string | undefined;
   demo: boolean;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  revocation: RevocationSettings;
+}
+
+export interface RevocationSettings {
+  /** Configured CRL file names are relative to this folder (and may not leave it). */
+  crlDir: string;
+  fetchTimeoutMs: number;
+  crlMaxBytes: number;
+  crlMinReloadSeconds: number;
+  /** Upper bound on how long a CRL is used before reloading (default: until its nextUpdate). */
+  crlMaxAgeSeconds: number | undefined;
 }
 
 export class SettingsError extends Error {}
@@ -64,5 +80,12 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     adminPassword: e.IDP_ADMIN_PASSWORD,
     demo: e.IDP_DEMO,
     logLevel: e.IDP_LOG_LEVEL,
+    revocation: {
+      crlDir: path.resolve(e.IDP_CRL_DIR ?? path.join(dataDir, "crl")),
+      fetchTimeoutMs: e.IDP_FETCH_TIMEOUT_MS,
+      crlMaxBytes: e.IDP_CRL_MAX_BYTES,
+      crlMinReloadSeconds: e.IDP_CRL_MIN_RELOAD_SECONDS,
+      crlMaxAgeSeconds: e.IDP_CRL_MAX_AGE_SECONDS,
+    },
   };
 }

@@ -48,6 +48,8 @@ export class Certificate {
   readonly serialContent: Uint8Array;
   readonly signatureAlgorithm: string;
   readonly signatureAlgorithmDer: Uint8Array;
+  /** The signature algorithm inside TBSCertificate (RFC 5280 §4.1.1.2: must equal signatureAlgorithm). */
+  readonly tbsSignatureAlgorithmDer: Uint8Array;
   readonly signature: Uint8Array;
   readonly issuer: Name;
   readonly subject: Name;
@@ -87,7 +89,7 @@ export class Certificate {
         i++;
       }
       const serial = expect(fields[i++], TAG.INTEGER, "serialNumber", t.start);
-      expect(fields[i++], TAG.SEQUENCE, "signature", t.start);
+      const tbsSigAlg = expect(fields[i++], TAG.SEQUENCE, "signature", t.start);
       const issuer = fields[i++];
       const validity = expect(fields[i++], TAG.SEQUENCE, "validity", t.start);
       const subject = fields[i++];
@@ -116,6 +118,7 @@ export class Certificate {
       this.version = version;
       this.serialContent = der.subarray(serial.cs, serial.end);
       this.signatureAlgorithmDer = der.subarray((sigAlg as Tlv).start, (sigAlg as Tlv).end);
+      this.tbsSignatureAlgorithmDer = der.subarray(tbsSigAlg.start, tbsSigAlg.end);
       this.signatureAlgorithm = decodeOid(der, expect(readTlv(der, (sigAlg as Tlv).cs, (sigAlg as Tlv).end), TAG.OID, "algorithm"));
       this.signature = bitString(der, sigBits).bytes;
       this.issuer = parseName(der, issuer as Tlv);

@@ -12,3 +12,14 @@ export { extractIdentity, type IdentityResult, type IdentityFailure } from "./id
 export { mapIdentityToUser, type DirectoryUser, type UserDirectory, type MappingResult } from "./identity/mapping.ts";
 export { Pattern, MAX_PROGRAM, STEP_BUDGET } from "./regex/pattern.ts";
 export { KEY_USAGE_BITS, EKU, EKU_NAMES, OTHER_NAME, ATTR, EXT } from "./oids.ts";
+export { parseAuthenticatorConfig, ALL_KEYS, FLOW_KEYS, type AuthenticatorConfig } from "./config.ts";
+export { VALIDATION_KEYS, parseValidationOptions, type ValidationOptions, type CrlLocation, type PolicyMode } from "./validation/options.ts";
+export { validateChain, type ValidationContext } from "./validation/validate.ts";
+export { type ValidationOutcome, type ValidationFailure, type ValidationSuccess, type ValidationCode } from "./validation/outcome.ts";
+export { TrustStore, type TrustedCertificate } from "./trust/trust-store.ts";
+export { buildPath, MAX_PATH_LENGTH } from "./trust/path.ts";
+export { RevocationChecker, type RevocationEnvironment } from "./revocation/checker.ts";
+export { CrlCache, type CrlCacheOptions } from "./revocation/crl-cache.ts";
+export { OcspCache } from "./revocation/ocsp-cache.ts";
+export { Crl, parseCrl, CrlError } from "./revocation/crl.ts";
+export { FetchError, fetchRule, type HttpClient, type LdapClient, type FetchLimits } from "./revocation/fetch.ts";

@@ -91,7 +91,14 @@ export interface CertSpec {
   signer?: KeyPair;
   extensions?: ExtensionSpec[];
   version?: 1 | 3;
+  /** Sign with SHA-1 (ecdsa-with-SHA1 / sha1WithRSAEncryption), which validation refuses. */
+  sha1?: boolean;
 }
+
+const SHA1_SIG_ALG: Record<KeyPair["alg"], Bytes> = {
+  ES256: seq(oid("1.2.840.10045.4.1")),
+  RS256: seq(oid("1.2.840.113549.1.1.5"), nul()),
+};
 
 export interface BuiltCert {
   der: Bytes;
@@ -110,15 +117,15 @@ export function buildCert(spec: CertSpec): BuiltCert {
   const tbs = seq(
     ...(spec.version === 1 ? [] : [explicit(0, integer(2))]),
     serial,
-    SIG_ALG[signer.alg],
+    (spec.sha1 ? SHA1_SIG_ALG : SIG_ALG)[signer.alg],
     spec.issuer ?? spec.subject,
     seq(time(spec.notBefore ?? new Date(now - 3600_000)), time(spec.notAfter ?? new Date(now + 365 * 86400_000))),
     spec.subject,
     Uint8Array.from(key.publicKey.export({ type: "spki", format: "der" })),
     ...(extensions.length ? [explicit(3, seq(...extensions.map((e) => seq(oid(e.oid), ...(e.critical ? [bool(true)] : []), octets(e.value)))))] : []),
   );
-  const signature = Uint8Array.from(sign("sha256", tbs, signer.privateKey));
-  const der = seq(tbs, SIG_ALG[signer.alg], bitString(signature));
+  const signature = Uint8Array.from(sign(spec.sha1 ? "sha1" : "sha256", tbs, signer.privateKey));
+  const der = seq(tbs, (spec.sha1 ? SHA1_SIG_ALG : SIG_ALG)[signer.alg], bitString(signature));
   const pem = `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
   return { der, pem, cert: new Certificate(der), key };
 }

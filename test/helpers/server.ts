@@ -7,19 +7,11 @@ import { loadSettings, type Settings } from "../../src/config/env.ts";
 import { createLogger } from "../../src/log.ts";
 import { start, type Started } from "../../src/cli/serve.ts";
 import { freshDatabase, type TestDatabase } from "./db.ts";
+import { freePort } from "./ports.ts";
 
 export const ADMIN_PASSWORD = "admin-password-for-tests";
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestServer {
   base: string;
