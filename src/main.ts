@@ -2,7 +2,7 @@
 // certificate commands start without the server, the database clients or oidc-provider.
 import { Command, Option } from "commander";
 import type { UserAddOptions, PasswordOptions } from "./cli/user.ts";
-import type { IdentityCliOptions } from "./cli/cert.ts";
+import type { IdentityCliOptions, VerifyCliOptions } from "./cli/cert.ts";
 import { loadSettings, SettingsError, type Settings } from "./config/env.ts";
 import type { Services } from "./services.ts";
 import { IDENTITY_SOURCES, X509ConfigError } from "./x509/index.ts";
@@ -105,6 +105,18 @@ function program(settings: () => Settings): Command {
     .action(async (file: string, o: IdentityCliOptions) => {
       const { certIdentity } = await import("./cli/cert.ts");
       const { output, ok } = certIdentity(file, o);
+      out(output);
+      if (!ok) process.exitCode = 1;
+    });
+  cert.command("verify").argument("<file>", "the client's certificate, or its chain (PEM or DER)")
+    .requiredOption("--trust <file...>", "PEM file(s) with the realm's trust anchors and intermediates")
+    .option("--options <file>", "authenticator configuration (JSON: Keycloak's keys, or its {\"alias\", \"config\"} entry)")
+    .option("--at <time>", "validate as at this time (ISO 8601) instead of now")
+    .option("--crl-dir <folder>", "folder for CRL file names (default IDP_CRL_DIR)")
+    .description("run the whole validation (trust, pins, validity, usages, policies, CRL, OCSP): prints the outcome, exit 0 valid, 1 not")
+    .action(async (file: string, o: VerifyCliOptions) => {
+      const { certVerify } = await import("./cli/cert.ts");
+      const { output, ok } = await certVerify(file, o, settings().revocation);
       out(output);
       if (!ok) process.exitCode = 1;
     });

@@ -5,6 +5,8 @@ import { EventStore } from "./events/event-store.ts";
 import { createViews, type Views } from "./views.ts";
 import type { Logger } from "./log.ts";
 import { RealmRegistry } from "./oidc/registry.ts";
+import { createRevocationChecker } from "./net/revocation.ts";
+import type { RevocationChecker } from "./x509/revocation/checker.ts";
 
 export interface Services {
   settings: Settings;
@@ -13,6 +15,8 @@ export interface Services {
   events: EventStore;
   views: Views;
   registry: RealmRegistry;
+  /** CRL and OCSP caches shared by every realm of this process. */
+  revocation: RevocationChecker;
   close(): Promise<void>;
 }
 
@@ -28,6 +32,7 @@ export async function createServices(settings: Settings, log: Logger, options: {
     events,
     views,
     registry,
+    revocation: createRevocationChecker(settings.revocation),
     async close() {
       await events.flush();
       await db.close();

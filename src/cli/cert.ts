@@ -1,8 +1,13 @@
-// `x509-idp cert inspect [--json] <file>...` and `x509-idp cert identity <file> --source … [--regex …]`:
-// what a certificate looks like to x509-idp (and so to Keycloak configurations), without a server or database.
+// `x509-idp cert inspect [--json] <file>...`, `x509-idp cert identity <file> --source … [--regex …]` and
+// `x509-idp cert verify <file> --trust <anchors.pem> [--options <config.json>]`: what a certificate looks like to
+// x509-idp (and so to Keycloak configurations), and whether a realm set up that way would accept it. No server or
+// database is needed; verify fetches CRLs and OCSP answers as the server would.
 import fs from "node:fs";
+import type { RevocationSettings } from "../config/env.ts";
+import { createRevocationChecker } from "../net/revocation.ts";
 import {
-  CertificateParseError, EKU_NAMES, extractIdentity, KEYS, parseCertificates, parseIdentityOptions, X509ConfigError, type Certificate,
+  CertificateParseError, EKU_NAMES, extractIdentity, KEYS, parseCertificates, parseIdentityOptions, parseValidationOptions, TrustStore, validateChain,
+  X509ConfigError, type Certificate,
 } from "../x509/index.ts";
 
 /** Reads a fact, turning a malformed extension into null and a note (the other facts still print). */
@@ -152,4 +157,61 @@ export function certIdentity(file: string, o: IdentityCliOptions): { output: str
   const r = extractIdentity(cert, options);
   if (!r.ok) return { output: JSON.stringify({ identity: null, reason: r.message }), ok: false };
   return { output: JSON.stringify({ identity: r.identity, ...(r.candidates.length > 1 && { candidates: r.candidates }) }), ok: true };
+}
+
+export interface VerifyCliOptions {
+  trust: string[];
+  options?: string;
+  at?: string;
+  crlDir?: string;
+}
+
+/** Reads an authenticator configuration file: a plain key/value object, or Keycloak's {"alias", "config": {...}}. */
+function readConfig(file: string): Record<string, string> {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    const why = READ_ERRORS[(e as NodeJS.ErrnoException).code ?? ""] ?? (e as Error).message;
+    throw new X509ConfigError("--options", `cannot read ${file}: ${why}`);
+  }
+  const inner = json && typeof json === "object" && "config" in json ? (json as { config: unknown }).config : json;
+  if (!inner || typeof inner !== "object" || Array.isArray(inner) || Object.values(inner).some((v) => typeof v !== "string")) {
+    throw new X509ConfigError("--options", `${file} must hold a JSON object of string values (an authenticator config, or Keycloak's {"alias", "config"})`);
+  }
+  return inner as Record<string, string>;
+}
+
+/**
+ * Runs the whole validation pipeline on the chain in `file` against the anchors in the --trust files. Usage mistakes
+ * (unreadable trust or options, bad values) throw X509ConfigError; the certificate's fate is the output.
+ */
+export async function certVerify(file: string, o: VerifyCliOptions, revocation: RevocationSettings): Promise<{ output: string; ok: boolean }> {
+  const trust = TrustStore.fromPem(o.trust.map((f) => {
+    try {
+      return fs.readFileSync(f, "latin1");
+    } catch (e) {
+      throw new X509ConfigError("--trust", `cannot read ${f}: ${READ_ERRORS[(e as NodeJS.ErrnoException).code ?? ""] ?? (e as Error).message}`);
+    }
+  }), "--trust");
+  const options = parseValidationOptions(o.options ? readConfig(o.options) : {});
+  let now = Date.now();
+  if (o.at !== undefined) {
+    now = Date.parse(o.at);
+    if (Number.isNaN(now)) throw new X509ConfigError("--at", `"${o.at}" is not a date and time (e.g. 2027-01-31T12:00:00Z)`);
+  }
+  let chain: Certificate[];
+  try {
+    chain = load(file);
+  } catch (e) {
+    if (!(e instanceof CertificateParseError)) throw e;
+    return { output: JSON.stringify({ valid: false, error: e.message }), ok: false };
+  }
+  const checker = createRevocationChecker({ ...revocation, ...(o.crlDir !== undefined && { crlDir: o.crlDir }) }, () => now);
+  const r = await validateChain(chain, options, { trust, revocation: checker, now });
+  const path = r.ok ? r.path.map((c) => c.dn("subject", "legacy")) : undefined;
+  return {
+    output: JSON.stringify(r.ok ? { valid: true, path, warnings: r.warnings } : { valid: false, code: r.code, message: r.message, detail: r.detail, warnings: r.warnings }),
+    ok: r.ok,
+  };
 }

@@ -9,6 +9,7 @@ import { createClient, deleteClient, getClient, listClients, regenerateSecret, u
 import { createRealm, deleteRealm, getRealm, listRealms, MASTER_REALM, realmId, updateRealm, type AdminDeps } from "../admin/realms.ts";
 import { createUser, deleteUser, getUser, listUsers, setPassword, updateUser } from "../admin/users.ts";
 import type { RealmRegistry } from "../oidc/registry.ts";
+import type { RevocationChecker } from "../x509/revocation/checker.ts";
 import { UserStore } from "../users/user-store.ts";
 import { readJson } from "./body.ts";
 import { badRequest, HttpError } from "./errors.ts";
@@ -19,6 +20,7 @@ export interface AdminRouteDeps {
   publicUrl: string;
   registry: RealmRegistry;
   events: EventStore;
+  revocation: RevocationChecker;
 }
 
 const unauthorized = () => new HttpError(401, "invalid_token", "a valid bearer access token of the master realm is required");
@@ -138,6 +140,14 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
   router.put("/:realm/users/:id/reset-password", async (ctx) => {
     await setPassword(admin, p(ctx).realm, p(ctx).id, await readJson(ctx));
+    noContent(ctx);
+  });
+
+  // Keycloak 26.2's endpoint. The CRL cache is shared by the realms of this process, so all of it is cleared (the
+  // realm must exist); the next login reloads what it needs.
+  router.post("/:realm/clear-crl-cache", async (ctx) => {
+    await realmId(admin, p(ctx).realm);
+    deps.revocation.crlCache.clear();
     noContent(ctx);
   });
 

@@ -79,7 +79,7 @@ export function createApp(services: Services): Koa {
   app.use(staticResources());
   const health = healthRoutes(services.db);
   app.use(health.routes());
-  const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events });
+  const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation });
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));
   const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events });

@@ -69,6 +69,14 @@ export interface Slapd {
   stop(): Promise<void>;
 }
 
+/** slapd's tools live in /usr/sbin, which is not on every user's PATH. */
+function sbin(tool: string): string {
+  for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin"]) {
+    if (dir && fs.existsSync(path.join(dir, tool))) return path.join(dir, tool);
+  }
+  return tool;
+}
+
 const LDAP_ADMIN = "cn=admin,dc=example,dc=org";
 const LDAP_PASSWORD = "secret";
 
@@ -91,7 +99,7 @@ async function waitForPort(port: number, ms = 10_000): Promise<void> {
 export async function startSlapd(): Promise<Slapd> {
   const dir = tempDir("x509idp-slapd-");
   const port = await freePort();
-  const hash = execFileSync("slappasswd", ["-s", LDAP_PASSWORD], { encoding: "utf8" }).trim();
+  const hash = execFileSync(sbin("slappasswd"), ["-s", LDAP_PASSWORD], { encoding: "utf8" }).trim();
   fs.mkdirSync(path.join(dir, "config"));
   fs.mkdirSync(path.join(dir, "db"));
   fs.writeFileSync(path.join(dir, "config.ldif"), `dn: cn=config
@@ -134,10 +142,10 @@ olcRootDN: ${LDAP_ADMIN}
 olcRootPW: ${hash}
 olcAccess: {0}to * by * read
 `);
-  execFileSync("slapadd", ["-q", "-n0", "-F", path.join(dir, "config"), "-l", path.join(dir, "config.ldif")]);
+  execFileSync(sbin("slapadd"), ["-q", "-n0", "-F", path.join(dir, "config"), "-l", path.join(dir, "config.ldif")]);
   fs.writeFileSync(path.join(dir, "base.ldif"), "dn: dc=example,dc=org\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example Org\n");
-  execFileSync("slapadd", ["-q", "-n1", "-F", path.join(dir, "config"), "-l", path.join(dir, "base.ldif")]);
-  execFileSync("slapd", ["-F", path.join(dir, "config"), "-h", `ldap://127.0.0.1:${port}/`]);
+  execFileSync(sbin("slapadd"), ["-q", "-n1", "-F", path.join(dir, "config"), "-l", path.join(dir, "base.ldif")]);
+  execFileSync(sbin("slapd"), ["-F", path.join(dir, "config"), "-h", `ldap://127.0.0.1:${port}/`]);
   await waitForPort(port);
   const url = `ldap://127.0.0.1:${port}`;
   return {

@@ -1,6 +1,7 @@
 // The admin REST API: authorised by a master-realm administrator's token from admin-cli; realms, clients and
 // users CRUD with Keycloak's paths and shapes; set password; events.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildPki, intermediateCrl } from "../helpers/pki.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 let server: TestServer;
@@ -180,6 +181,20 @@ describe("users", () => {
 
     expect((await server.admin("DELETE", `/admin/realms/shop/users/${id}`)).status).toBe(204);
     expect((await server.admin("GET", `/admin/realms/shop/users/${id}`)).status).toBe(404);
+  });
+});
+
+describe("CRL cache", () => {
+  it("POST /admin/realms/{realm}/clear-crl-cache empties the CRL cache (Keycloak 26.2's endpoint)", async () => {
+    const pki = buildPki();
+    const cache = server.started.services.revocation.crlCache;
+    await cache.get("url:http://pki.example/ca.crl", async () => intermediateCrl(pki));
+    expect(cache.size).toBe(1);
+    expect((await server.fetch("/admin/realms/master/clear-crl-cache", { method: "POST" })).status).toBe(401);
+    expect((await server.admin("POST", "/admin/realms/no-such-realm/clear-crl-cache")).status).toBe(404);
+    expect(cache.size).toBe(1);
+    expect((await server.admin("POST", "/admin/realms/master/clear-crl-cache")).status).toBe(204);
+    expect(cache.size).toBe(0);
   });
 });
 

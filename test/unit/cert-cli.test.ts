@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCert, ext } from "../helpers/certs.ts";
 import { dn } from "../helpers/der-build.ts";
 import { tempDir } from "../helpers/db.ts";
+import { buildPki, intermediateCrl } from "../helpers/pki.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 let dir: string;
@@ -104,5 +105,60 @@ describe("x509-idp cert identity", () => {
     const regex = identity("--source", "subject-dn-regex", "--regex", "(a)(b)");
     expect(regex.code).toBe(2);
     expect(regex.err).toContain("--regex: the expression must contain exactly one capturing group");
+  });
+});
+
+describe("x509-idp cert verify", () => {
+  const pki = buildPki();
+  let vdir: string;
+  const vfile = (n: string) => path.join(vdir, n);
+  const verify = (...args: string[]) => {
+    const r = cli("verify", ...args);
+    return { code: r.code, out: r.stdout ? (JSON.parse(r.stdout) as Record<string, unknown>) : undefined, err: r.stderr };
+  };
+
+  beforeAll(() => {
+    vdir = tempDir("x509idp-verify-");
+    fs.writeFileSync(vfile("root.pem"), pki.root.pem);
+    fs.writeFileSync(vfile("chain.pem"), pki.leaf.pem + pki.intermediate.pem);
+    fs.writeFileSync(vfile("leaf.pem"), pki.leaf.pem);
+    fs.mkdirSync(vfile("crl"));
+    fs.writeFileSync(vfile("crl/intermediate.crl"), intermediateCrl(pki, { revoked: [{ serial: 4105 }] }));
+    fs.writeFileSync(vfile("strict.json"), JSON.stringify({ "x509-cert-auth.keyusage": "digitalSignature", "x509-cert-auth.extendedkeyusage": "serverAuth" }));
+    fs.writeFileSync(vfile("crl.json"), JSON.stringify({ alias: "x509", config: { "x509-cert-auth.crl-checking-enabled": "true", "x509-cert-auth.crl-relative-path": "intermediate.crl" } }));
+    fs.writeFileSync(vfile("bad.json"), JSON.stringify({ "x509-cert-auth.keyusage": "signEverything" }));
+  });
+  afterAll(() => fs.rmSync(vdir, { recursive: true, force: true }));
+
+  it("exits 0 and prints the path for a certificate the anchors accept", () => {
+    const r = verify(vfile("chain.pem"), "--trust", vfile("root.pem"));
+    expect(r).toMatchObject({ code: 0, out: { valid: true, warnings: [] } });
+    expect((r.out?.path as string[]).map((dn) => dn.split(",")[0])).toEqual(["EMAILADDRESS=test-user@localhost", "EMAILADDRESS=contact@keycloak.org", "CN=Keycloak Root CA"]);
+    // With the intermediate among the trusted certificates, the leaf alone will do.
+    fs.writeFileSync(vfile("both.pem"), pki.root.pem + pki.intermediate.pem);
+    expect(verify(vfile("leaf.pem"), "--trust", vfile("both.pem")).code).toBe(0);
+  });
+
+  it("exits 1 with the code, Keycloak's message and the detail when the certificate fails", () => {
+    expect(verify(vfile("chain.pem"), "--trust", vfile("root.pem"), "--options", vfile("strict.json"))).toMatchObject({
+      code: 1, out: { valid: false, code: "EXTENDED_KEY_USAGE", message: "Extended Key Usage 'serverAuth' is missing." },
+    });
+    expect(verify(vfile("chain.pem"), "--trust", vfile("root.pem"), "--options", vfile("crl.json"), "--crl-dir", vfile("crl"))).toMatchObject({
+      code: 1, out: { valid: false, code: "CERT_REVOKED", detail: "serial 1009 is on the CRL from 'intermediate.crl'" },
+    });
+    expect(verify(vfile("chain.pem"), "--trust", vfile("root.pem"), "--at", "2099-01-01T00:00:00Z")).toMatchObject({ code: 1, out: { code: "CERT_EXPIRED" } });
+    expect(verify(vfile("leaf.pem"), "--trust", vfile("root.pem"))).toMatchObject({ code: 1, out: { code: "UNTRUSTED", message: "Unable to find certificate chain." } });
+    expect(verify(file("broken.pem"), "--trust", vfile("root.pem"))).toMatchObject({ code: 1, out: { valid: false, error: expect.stringContaining("not a valid X.509 certificate") } });
+  });
+
+  it("exits 2 naming what is wrong with the trust file, the options or the time", () => {
+    const missing = verify(vfile("chain.pem"), "--trust", vfile("nope.pem"));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("--trust: cannot read");
+    const bad = verify(vfile("chain.pem"), "--trust", vfile("root.pem"), "--options", vfile("bad.json"));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('x509-cert-auth.keyusage: unknown key usage "signEverything"');
+    expect(verify(vfile("chain.pem"), "--trust", vfile("root.pem"), "--at", "yesterday").err).toContain("--at:");
+    expect(verify(vfile("chain.pem"), "--trust", file("broken.pem")).err).toContain("--trust: entry 1 is not a certificate");
   });
 });
