@@ -173,7 +173,8 @@ function compareCanonical(a: { ava: Ava; text: string }, b: { ava: Ava; text: st
   return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
 }
 
-function canonicalRdn(rdn: Rdn): string {
+/** The canonical rendering of one RDN (AVAs sorted, joined by "+"). */
+export function canonicalRdn(rdn: Rdn): string {
   if (rdn.length === 1) return canonicalAva(rdn[0] as Ava);
   return rdn.map((ava) => ({ ava, text: canonicalAva(ava) })).sort(compareCanonical).map((e) => e.text).join("+");
 }

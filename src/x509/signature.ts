@@ -105,16 +105,21 @@ export function signatureScheme(algorithmIdentifier: Uint8Array): Scheme {
   return scheme;
 }
 
-/** A bounded map that forgets its oldest entry when full (insertion order; hits are re-inserted). */
+/**
+ * A bounded map that forgets its oldest entry when full. With `touch`, a hit makes an entry the newest (LRU); without,
+ * entries leave in insertion order (FIFO), which makes hits cheaper where every entry is as good as another.
+ */
 export class Lru<K, V> {
   readonly #max: number;
+  readonly #touch: boolean;
   readonly #map = new Map<K, V>();
-  constructor(max: number) {
+  constructor(max: number, options: { touch?: boolean } = {}) {
     this.#max = max;
+    this.#touch = options.touch ?? true;
   }
   get(key: K): V | undefined {
     const v = this.#map.get(key);
-    if (v !== undefined) {
+    if (v !== undefined && this.#touch) {
       this.#map.delete(key);
       this.#map.set(key, v);
     }
@@ -137,7 +142,7 @@ export class Lru<K, V> {
 }
 
 const keyObjects = new Lru<string, KeyObject>(2048);
-const verified = new Lru<string, true>(50_000);
+const verified = new Lru<string, true>(50_000, { touch: false });
 
 const hex256 = (b: Uint8Array) => hash("sha256", b, "hex");
 

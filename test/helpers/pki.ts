@@ -24,7 +24,7 @@ export interface Pki {
   /** Keycloak's test-user profile, serial 4105. */
   leaf: BuiltCert;
   /** Another client of the same intermediate. */
-  issue(spec: { cn: string; serial: number | bigint; extensions?: ExtensionSpec[]; notBefore?: Date; notAfter?: Date }): BuiltCert;
+  issue(spec: { cn: string; serial: number | bigint; extensions?: ExtensionSpec[]; notBefore?: Date; notAfter?: Date; key?: KeyPair }): BuiltCert;
 }
 
 export const rootName = () => name([[["C", "printable", "US"]], [["O", "utf8", "Red Hat"]], [["CN", "utf8", "Keycloak Root CA"]]]);
@@ -58,7 +58,7 @@ export function buildPki(o: PkiOptions = {}): Pki {
       subject: name([[["C", "printable", "US"]], [["ST", "utf8", "MA"]], [["L", "utf8", "Boston"]], [["O", "utf8", "Red Hat"]], [["OU", "utf8", "Keycloak"]], [["CN", "utf8", spec.cn]], [["EMAILADDRESS", "ia5", `${spec.cn}@localhost`]]]),
       issuer: intermediateName(),
       serial: spec.serial,
-      key: newKey(alg),
+      key: spec.key ?? newKey(alg),
       signer: interKey,
       notBefore: spec.notBefore,
       notAfter: spec.notAfter,
@@ -77,6 +77,19 @@ export interface CrlSpec {
   extensions?: ExtensionSpec[];
 }
 
+/** Concatenation of many parts (a million CRL entries do not fit in an argument list). */
+function joined(parts: readonly Bytes[]): Bytes {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** A CRL signed by `signer` (DER). */
 export function buildCrl(spec: CrlSpec): Bytes {
   const now = Date.now();
@@ -88,7 +101,7 @@ export function buildCrl(spec: CrlSpec): Bytes {
     spec.issuer,
     time(spec.thisUpdate ?? new Date(now - 3600_000)),
     ...(spec.nextUpdate === null ? [] : [time(spec.nextUpdate ?? new Date(now + 7 * DAY))]),
-    ...(entries.length ? [seq(...entries)] : []),
+    ...(entries.length ? [tlv(0x30, joined(entries))] : []),
     ...(exts.length ? [explicit(0, seq(...exts.map((e) => seq(oid(e.oid), ...(e.critical ? [bool(true)] : []), octets(e.value)))))] : []),
   );
   const signature = Uint8Array.from(sign("sha256", tbs, spec.signer.privateKey));

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { extractIdentity, IDENTITY_SOURCES, KEYS, parseCertificate, parseIdentityOptions } from "../../src/x509/index.ts";
+import { extractIdentity, IDENTITY_SOURCES, KEYS, parseCertificate, parseIdentityOptions, parseValidationOptions, VALIDATION_KEYS as V } from "../../src/x509/index.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -91,5 +91,22 @@ describe("README: client certificates", () => {
     expect(defaults.mapper).toBe("username-email");
     expect(shown[KEYS.mapper]).toBe("Username or Email");
     expect(defaults.attributeNames.join("##")).toBe(shown[KEYS.attributeNames]);
+  });
+
+  it("the validation options table names every validation key with x509-idp's default", () => {
+    const rows = table("| key | values | x509-idp default |");
+    expect(rows.map((r) => code(r[0] as string)).sort()).toEqual(Object.values(V).sort());
+    const o = parseValidationOptions({});
+    const none = undefined;
+    const actual: Record<string, string | undefined> = {
+      [V.timestampValidation]: String(o.timestampValidation), [V.crlEnabled]: String(o.crl.enabled), [V.crlDistributionPoints]: String(o.crl.distributionPoints),
+      [V.crlPaths]: none, [V.crlAbortIfStale]: String(o.crl.abortIfStale), [V.ocspEnabled]: String(o.ocsp.enabled), [V.ocspFailOpen]: String(o.ocsp.failOpen),
+      [V.ocspResponderUri]: o.ocsp.responderUri?.href, [V.ocspResponderCertificate]: o.ocsp.responderCertificate ? "set" : none,
+      [V.keyUsage]: o.keyUsage.join(",") || none, [V.extendedKeyUsage]: o.extendedKeyUsage.map((e) => e.text).join(",") || none,
+      [V.certificatePolicy]: o.certificatePolicies.join(",") || none, [V.certificatePolicyMode]: o.certificatePolicyMode === "all" ? "All" : "Any",
+      [V.revalidate]: "false", [V.legacyCriticalBehavior]: String(o.legacyCriticalBehavior), [V.caPins]: o.caPins.join("##") || none,
+      [V.checkIntermediates]: String(o.checkIntermediates), [V.ocspSha256CertId]: String(o.ocsp.sha256CertId), [V.fetchAllowedHosts]: o.fetchAllowedHosts.join("##") || none,
+    };
+    for (const [keyCell, , defaultCell] of rows) expect(code(defaultCell as string), keyCell).toBe(actual[code(keyCell as string) as string]);
   });
 });

@@ -10,13 +10,13 @@
 import type { Certificate } from "../certificate.ts";
 import { CertificateParseError } from "../errors.ts";
 import { SignatureError, verifySignedObject } from "../signature.ts";
-import { namesMatch } from "../trust/names.ts";
+import { derKey, namesMatch } from "../trust/names.ts";
 import type { CrlLocation, ValidationOptions } from "../validation/options.ts";
 import { javaDate, ValidationError } from "../validation/outcome.ts";
 import type { Crl } from "./crl.ts";
 import type { CrlCache } from "./crl-cache.ts";
 import { fetchRule, FetchError, readContainedFile, type FetchLimits, type HttpClient, type LdapClient } from "./fetch.ts";
-import { certId, certIdKey, CRL_REASONS, newNonce, ocspRequest, OcspError, parseOcspResponse, STATUS_MESSAGES, verifyBasicResponse, type SingleResponse } from "./ocsp.ts";
+import { certId, CRL_REASONS, newNonce, ocspRequest, OcspError, parseOcspResponse, STATUS_MESSAGES, verifyBasicResponse, type SingleResponse } from "./ocsp.ts";
 import type { OcspCache } from "./ocsp-cache.ts";
 
 export interface RevocationEnvironment {
@@ -207,9 +207,9 @@ export class RevocationChecker {
         throw e;
       }
       if (urls.length === 0) throw new OcspError("No OCSP Responder URI in certificate");
-      const id = certId(cert, issuer, o.ocsp.sha256CertId);
-      const key = certIdKey(id);
-      single = this.#env.ocspCache.get(key, now) ?? (await this.#env.ocspCache.ask(key, this.#env.now, () => this.#ask(urls, id, issuer, responder, limits)));
+      // The issuer's key and the serial identify the certificate; the CertID's hashes are computed only to ask.
+      const key = `${o.ocsp.sha256CertId ? "sha256" : "sha1"}:${issuer.spkiSha256}:${cert.serialHex}:${derKey(cert.issuer)}`;
+      single = this.#env.ocspCache.get(key, now) ?? (await this.#env.ocspCache.ask(key, this.#env.now, () => this.#ask(urls, certId(cert, issuer, o.ocsp.sha256CertId), issuer, responder, limits)));
     } catch (e) {
       if (!(e instanceof OcspError || e instanceof FetchError)) throw e;
       const message = e instanceof OcspError ? e.message : "OCSP check failed";

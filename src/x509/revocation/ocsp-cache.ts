@@ -1,4 +1,4 @@
-// OCSP answers kept until their nextUpdate, per CertID (issuer key hash, issuer name hash, serial), so a login with a
+// OCSP answers kept until their nextUpdate, per certificate (issuer key, issuer name, serial), so a login with a
 // known certificate costs a map lookup. An answer without nextUpdate is never kept (RFC 6960 §2.4: newer information
 // may be available at any time). Concurrent questions about one certificate share one request.
 import { Lru } from "../signature.ts";

@@ -57,9 +57,6 @@ export function certId(cert: Certificate, issuer: Certificate, sha256 = false): 
 
 const hexOf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
 
-/** A cache key for a CertID (the same certificate asked with SHA-1 and SHA-256 gets two keys). */
-export const certIdKey = (id: CertId) => `${id.hashOid}:${hexOf(id.issuerKeyHash)}:${hexOf(id.issuerNameHash)}:${hexOf(id.serial)}`;
-
 export function newNonce(): Uint8Array {
   return new Uint8Array(randomBytes(16));
 }

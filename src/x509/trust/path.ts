@@ -11,7 +11,7 @@ import type { Certificate } from "../certificate.ts";
 import { CertificateParseError } from "../errors.ts";
 import { EXT } from "../oids.ts";
 import { SignatureError, verifySignedObject } from "../signature.ts";
-import { isSelfIssued, issuerKey, subjectKey } from "./names.ts";
+import { isSelfIssued, issuerKey, sameEncoding, subjectKey } from "./names.ts";
 import type { TrustStore } from "./trust-store.ts";
 
 /** Longest path tried: leaf, up to 8 intermediates, anchor. */
@@ -100,35 +100,57 @@ export function buildPath(leaf: Certificate, presented: readonly Certificate[], 
       note(problem);
       return undefined;
     }
-    const wanted = issuerKey(current);
-    const listed = store.bySubject(wanted);
+    // Candidates whose subject is encoded exactly as the issuer name first (no rendering needed), then those that
+    // only match after canonicalisation.
+    const exact = store.bySubjectDer(current.issuer);
+    const presentedExact = presented.filter((c) => sameEncoding(c.subject, current.issuer));
     const candidates: { cert: Certificate; anchor: boolean }[] = [
-      ...listed.filter((t) => t.anchor),
-      ...presented.filter((c) => subjectKey(c) === wanted).map((cert) => ({ cert, anchor: false })),
-      ...listed.filter((t) => !t.anchor),
+      ...exact.filter((t) => t.anchor),
+      ...presentedExact.map((cert) => ({ cert, anchor: false })),
+      ...exact.filter((t) => !t.anchor),
     ];
-    if (candidates.length === 0) note(`no certificate the realm trusts, or the client sent, issued ${label(current)} (issuer '${current.dn("issuer", "legacy")}')`);
+    const canonicalCandidates = (): { cert: Certificate; anchor: boolean }[] => {
+      const wanted = issuerKey(current);
+      const listed = store.bySubject(wanted).filter((t) => !exact.includes(t));
+      return [
+        ...listed.filter((t) => t.anchor),
+        ...presented.filter((c) => !presentedExact.includes(c) && subjectKey(c) === wanted).map((cert) => ({ cert, anchor: false })),
+        ...listed.filter((t) => !t.anchor),
+      ];
+    };
     const seen = new Set<string>();
-    for (const { cert, anchor } of candidates) {
-      if (seen.has(cert.sha256) || path.some((p) => p.sha256 === cert.sha256)) continue;
+    const tryCandidate = ({ cert, anchor }: { cert: Certificate; anchor: boolean }): Certificate[] | undefined => {
+      if (seen.has(cert.sha256) || path.some((p) => p.sha256 === cert.sha256)) return undefined;
       seen.add(cert.sha256);
       const refused = caProblem(cert, anchor) ?? signedBy(current, cert);
       if (refused) {
         note(refused);
-        continue;
+        return undefined;
       }
       const next = [...path, cert];
       if (anchor) {
         const tooLong = pathLengthProblem(next);
         if (!tooLong) return next;
         note(tooLong);
-        continue;
+        return undefined;
       }
       if (next.length >= MAX_PATH_LENGTH) {
         note(`no anchor within ${MAX_PATH_LENGTH} certificates`);
-        continue;
+        return undefined;
       }
-      const found = extend(next);
+      return extend(next);
+    };
+    for (const c of candidates) {
+      const found = tryCandidate(c);
+      if (found) return found;
+    }
+    // Rare: a certificate whose subject differs from the issuer name only in encoding (case, string type, spaces).
+    const more = canonicalCandidates();
+    if (candidates.length === 0 && more.length === 0) {
+      note(`no certificate the realm trusts, or the client sent, issued ${label(current)} (issuer '${current.dn("issuer", "legacy")}')`);
+    }
+    for (const c of more) {
+      const found = tryCandidate(c);
       if (found) return found;
     }
     return undefined;

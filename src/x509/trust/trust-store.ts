@@ -5,10 +5,11 @@
 //   - the other listed certificates are intermediates that complete a path the client sent only partly.
 // Everything derived (keys, indexes, fingerprints) is computed once, when the list is loaded.
 import type { Certificate } from "../certificate.ts";
+import type { Name } from "../name.ts";
 import { X509ConfigError } from "../errors.ts";
 import { parseCertificates } from "../parse.ts";
 import { SignatureError, verifySignedObject } from "../signature.ts";
-import { issuerKey, subjectKey } from "./names.ts";
+import { derKey, issuerKey, subjectKey } from "./names.ts";
 
 export interface TrustedCertificate {
   readonly cert: Certificate;
@@ -29,6 +30,7 @@ function issuedBy(cert: Certificate, issuer: Certificate): boolean {
 export class TrustStore {
   readonly certificates: readonly TrustedCertificate[];
   readonly #bySubject = new Map<string, TrustedCertificate[]>();
+  readonly #bySubjectDer = new Map<string, TrustedCertificate[]>();
   readonly #fingerprints: ReadonlySet<string>;
 
   constructor(certs: readonly Certificate[]) {
@@ -37,11 +39,14 @@ export class TrustStore {
       cert,
       anchor: issuedBy(cert, cert) || !unique.some((other) => other !== cert && issuedBy(cert, other)),
     }));
-    for (const t of this.certificates) {
-      const k = subjectKey(t.cert);
-      const list = this.#bySubject.get(k);
+    const index = (map: Map<string, TrustedCertificate[]>, k: string, t: TrustedCertificate) => {
+      const list = map.get(k);
       if (list) list.push(t);
-      else this.#bySubject.set(k, [t]);
+      else map.set(k, [t]);
+    };
+    for (const t of this.certificates) {
+      index(this.#bySubject, subjectKey(t.cert), t);
+      index(this.#bySubjectDer, derKey(t.cert.subject), t);
     }
     this.#fingerprints = new Set(unique.map((c) => c.sha256));
   }
@@ -70,6 +75,11 @@ export class TrustStore {
   /** Listed certificates whose subject is `canonicalSubject`. */
   bySubject(canonicalSubject: string): readonly TrustedCertificate[] {
     return this.#bySubject.get(canonicalSubject) ?? [];
+  }
+
+  /** Listed certificates whose subject is encoded exactly as `name` (the usual case, and no rendering needed). */
+  bySubjectDer(name: Name): readonly TrustedCertificate[] {
+    return this.#bySubjectDer.get(derKey(name)) ?? [];
   }
 
   /** Whether the certificate with this SHA-256 is listed. */
