@@ -10,6 +10,12 @@ import type { BuiltCert } from "./certs.ts";
 import { tempDir } from "./db.ts";
 import { freePort } from "./ports.ts";
 
+/** Processes started here, stopped when this process exits even if a test did not get to stop them. */
+const leftovers = new Set<() => void>();
+process.once("exit", () => {
+  for (const stop of leftovers) stop();
+});
+
 // ---- HTTP ------------------------------------------------------------------------------------------------------
 
 export interface CrlServer {
@@ -146,6 +152,15 @@ olcAccess: {0}to * by * read
   fs.writeFileSync(path.join(dir, "base.ldif"), "dn: dc=example,dc=org\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example Org\n");
   execFileSync(sbin("slapadd"), ["-q", "-n1", "-F", path.join(dir, "config"), "-l", path.join(dir, "base.ldif")]);
   execFileSync(sbin("slapd"), ["-F", path.join(dir, "config"), "-h", `ldap://127.0.0.1:${port}/`]);
+  const pidFile = path.join(dir, "slapd.pid");
+  const kill = () => {
+    try {
+      process.kill(Number(fs.readFileSync(pidFile, "utf8").trim()), "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
+  leftovers.add(kill);
   await waitForPort(port);
   const url = `ldap://127.0.0.1:${port}`;
   return {
@@ -158,7 +173,7 @@ olcAccess: {0}to * by * read
       return dn;
     },
     async stop() {
-      const pidFile = path.join(dir, "slapd.pid");
+      leftovers.delete(kill);
       if (fs.existsSync(pidFile)) {
         const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
         try {
@@ -214,6 +229,8 @@ export async function startOcspResponder(o: { ca: BuiltCert; signer: BuiltCert; 
   if (o.nextUpdateMinutes !== undefined) args.push("-nmin", String(o.nextUpdateMinutes));
   const log: string[] = [];
   const child: ChildProcess = spawn("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  const kill = () => child.kill("SIGKILL");
+  leftovers.add(kill);
   child.stdout?.on("data", (c: Buffer) => log.push(c.toString()));
   child.stderr?.on("data", (c: Buffer) => log.push(c.toString()));
   // Not a TCP probe: the responder serves one connection at a time and a probe that sends nothing wedges it.
@@ -229,6 +246,7 @@ export async function startOcspResponder(o: { ca: BuiltCert; signer: BuiltCert; 
       return (log.join("").match(/Received request/g) ?? []).length;
     },
     async stop() {
+      leftovers.delete(kill);
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once("exit", r)));
       fs.rmSync(dir, { recursive: true, force: true });
