@@ -114,6 +114,17 @@ describe("validity of every certificate of the path", () => {
     expect(!r.ok && r.message).toContain("'10 09'"); // the leaf expires first
   });
 
+  it("reports an expired intermediate or a root not yet valid while the client's certificate is fine", async () => {
+    const expiredInter = buildCert({
+      subject: intermediateName(), issuer: rootName(), serial: 2, key: pki.intermediate.key, signer: pki.root.key,
+      notBefore: new Date(Date.now() - 30 * DAY), notAfter: new Date(Date.now() - DAY),
+      extensions: [ext.basicConstraints(true, 0), ext.keyUsage(["keyCertSign", "cRLSign"])],
+    });
+    expect(await validate([pki.leaf.cert, expiredInter.cert])).toMatchObject({ ok: false, code: "CERT_EXPIRED", message: expect.stringContaining("serialnumber '2' has expired") });
+    const futureRoot = buildCert({ subject: rootName(), serial: 77, key: pki.root.key, notBefore: new Date(Date.now() + DAY), extensions: [ext.basicConstraints(true), ext.keyUsage(["keyCertSign"])] });
+    expect(await validate(chain(pki.leaf, pki.intermediate), opts(), store(futureRoot))).toMatchObject({ ok: false, code: "CERT_NOT_YET_VALID", message: expect.stringContaining("serialnumber '4d'") });
+  });
+
   it("formats serials and dates as Java does", () => {
     expect(spacedSerial("4105")).toBe("10 09");
     expect(spacedSerial("2748")).toBe("ab c");
