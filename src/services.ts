@@ -24,7 +24,8 @@ export async function createServices(settings: Settings, log: Logger, options: {
   const db = await openDatabase(settings.databaseUrl, options);
   const events = new EventStore(db.prisma, log);
   const views = createViews();
-  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views });
+  const revocation = createRevocationChecker(settings.revocation);
+  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation });
   return {
     settings,
     log,
@@ -32,7 +33,7 @@ export async function createServices(settings: Settings, log: Logger, options: {
     events,
     views,
     registry,
-    revocation: createRevocationChecker(settings.revocation),
+    revocation,
     async close() {
       await events.flush();
       await db.close();

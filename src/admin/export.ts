@@ -19,6 +19,7 @@ export async function exportRealm(db: Tx, name: string): Promise<RealmRepresenta
   }
   return {
     ...toSettingsRepresentation(realm),
+    ...(realm.x509 && { x509: realm.x509 }),
     clients: clients.map((c) => {
       const { id: _id, ...rep } = toClientRepresentation(c);
       return rep;

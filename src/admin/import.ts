@@ -57,10 +57,11 @@ export async function importRealm(db: Prisma, input: unknown, options: ImportOpt
     const realms = new RealmStore(tx);
     const clients = new ClientStore(tx);
     const users = new UserStore(tx);
-    const { clients: _c, users: _u, ...settings } = rep;
+    const { clients: _c, users: _u, x509, ...settings } = rep;
     const existing = await realms.findByName(rep.realm);
     if (existing && options.mode === "create") throw new RealmExistsError(`realm "${rep.realm}" already exists`);
-    const realm: Realm = existing ? await realms.update(existing.id, settings) : await realms.create(settings);
+    let realm: Realm = existing ? await realms.update(existing.id, settings) : await realms.create(settings);
+    if (x509) realm = await realms.setX509(realm.id, x509);
 
     const out: ImportSummary = { realm: realm.name, created: !existing, clients: { created: [], updated: [] }, users: { created: 0, updated: 0 }, generatedSecrets };
     for (const [i, c] of rep.clients.entries()) {

@@ -3,6 +3,7 @@
 // README § "Realm JSON" documents it; extensions over Keycloak are marked "x509-idp" below.
 import { z } from "zod";
 import { isArgon2idHash, MAX_PASSWORD_LENGTH } from "../users/passwords.ts";
+import { CertificateParseError, parseAuthenticatorConfig, parseCertificates, X509ConfigError } from "../x509/index.ts";
 
 export const REALM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const seconds = z.number().int().min(1).max(10 * 365 * 24 * 3600);
@@ -91,7 +92,47 @@ export const realmSettingsSchema = z.strictObject({
   defaultSignatureAlgorithm: signatureAlg.default("ES256"),
 });
 
+/** One flow's X.509 authenticator: on or off, and its configuration (Keycloak's keys; absent: "not configured"). */
+const x509FlowSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  config: z.record(z.string().min(1).max(255), z.string().max(64 * 1024)).optional(),
+});
+
+/**
+ * x509-idp: the realm's X.509 settings. Each config is parsed as it will be used, so a bad value (a regular
+ * expression without exactly one group, an unknown key usage…) is refused here, naming the key.
+ */
+export const x509Schema = z.strictObject({
+  browser: x509FlowSchema.default({ enabled: false }),
+  directGrant: x509FlowSchema.default({ enabled: false }),
+  /** PEM text: one certificate per entry, or a bundle. */
+  trustAnchors: z.array(z.string().min(1).max(1024 * 1024)).max(1000).default([]),
+}).superRefine((x, ctx) => {
+  for (const flow of ["browser", "directGrant"] as const) {
+    const config = x[flow].config;
+    if (!config) continue;
+    try {
+      parseAuthenticatorConfig(config);
+    } catch (e) {
+      if (!(e instanceof X509ConfigError)) throw e;
+      ctx.addIssue({ code: "custom", path: [flow, "config", e.key], message: e.message.slice(e.key.length + 2) });
+    }
+  }
+  x.trustAnchors.forEach((pem, i) => {
+    try {
+      parseCertificates(pem, { maxCertificateBytes: 64 * 1024, maxCertificates: 100, maxInputBytes: 1024 * 1024 });
+    } catch (e) {
+      if (!(e instanceof CertificateParseError)) throw e;
+      ctx.addIssue({ code: "custom", path: ["trustAnchors", i], message: `not a certificate: ${e.message}` });
+    }
+  });
+});
+
+export type X509Representation = z.output<typeof x509Schema>;
+
 export const realmSchema = realmSettingsSchema.extend({
+  /** x509-idp: absent in a file leaves the stored X.509 settings as they are. */
+  x509: x509Schema.optional(),
   clients: z.array(clientSchema).max(10_000).default([]),
   users: z.array(userSchema).max(100_000).default([]),
 }).superRefine((r, ctx) => {

@@ -8,6 +8,7 @@ import type { EventStore } from "../events/event-store.ts";
 import { createClient, deleteClient, getClient, listClients, regenerateSecret, updateClient } from "../admin/clients.ts";
 import { createRealm, deleteRealm, getRealm, listRealms, MASTER_REALM, realmId, updateRealm, type AdminDeps } from "../admin/realms.ts";
 import { createUser, deleteUser, getUser, listUsers, setPassword, updateUser } from "../admin/users.ts";
+import { getX509, putX509 } from "../admin/x509.ts";
 import type { RealmRegistry } from "../oidc/registry.ts";
 import type { RevocationChecker } from "../x509/revocation/checker.ts";
 import { UserStore } from "../users/user-store.ts";
@@ -142,6 +143,9 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     await setPassword(admin, p(ctx).realm, p(ctx).id, await readJson(ctx));
     noContent(ctx);
   });
+
+  router.get("/:realm/x509", async (ctx) => void (ctx.body = await getX509(admin, p(ctx).realm)));
+  router.put("/:realm/x509", async (ctx) => void (ctx.body = await putX509(admin, p(ctx).realm, await readJson(ctx))));
 
   // Keycloak 26.2's endpoint. The CRL cache is shared by the realms of this process, so all of it is cleared (the
   // realm must exist); the next login reloads what it needs.

@@ -19,6 +19,9 @@ import { compareHashedSecret, EXTRA_CLIENT_METADATA, redirectUriMatches, toClien
 import { PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
 import type { PrivateJwk } from "./keys.ts";
 import { clientScopes, grantedScopes } from "./scopes.ts";
+import { clientX509Certificate } from "../http/client-certificate.ts";
+import type { X509Settings } from "../realms/x509-settings.ts";
+import type { RevocationChecker } from "../x509/index.ts";
 
 export interface RealmProviderDeps {
   db: Prisma;
@@ -26,6 +29,7 @@ export interface RealmProviderDeps {
   log: Logger;
   events: EventRecorder;
   views: Views;
+  revocation: RevocationChecker;
 }
 
 export const realmBase = (realm: string) => `/realms/${realm}`;
@@ -64,7 +68,7 @@ function htmlPage(ctx: KoaContextWithOIDC, views: Views, realm: Realm, template:
   ctx.body = views.render(template, { title, realm, ...data }, ctx.get("accept-language"));
 }
 
-export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm, keys: PrivateJwk[]): Promise<Provider> {
+export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm, keys: PrivateJwk[], x509: X509Settings): Promise<Provider> {
   const { db, views, log, events } = deps;
   const base = realmBase(realm.name);
   const users = new UserStore(db);
@@ -101,6 +105,8 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
       introspection: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      // Tokens of a certificate login are bound to the certificate (RFC 8705 §3): userinfo and refresh check it.
+      mTLS: { enabled: true, certificateBoundAccessTokens: true, getCertificate: (ctx) => clientX509Certificate(ctx.req) },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => htmlPage(ctx, views, realm, "logout", message(ctx, "logoutConfirmTitle"), { form }),
@@ -165,7 +171,7 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     return redirectUriMatches(this.postLogoutRedirectUris ?? [], value);
   };
 
-  provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, users, guard, events })), [...PASSWORD_GRANT_PARAMS]);
+  provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, users, guard, events, x509, revocation: deps.revocation, log })), [...PASSWORD_GRANT_PARAMS]);
 
   // Keycloak applies a client's default scopes to every request; oidc-provider only issues what was asked for, so
   // they are added to the authorization request before it is processed.

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Provider } from "oidc-provider";
 import { RealmStore, type Realm } from "../realms/realm-store.ts";
+import { loadX509Settings, type X509Settings } from "../realms/x509-settings.ts";
 import { ensureSigningKeys } from "./keys.ts";
 import { createRealmProvider, type RealmProviderDeps } from "./provider.ts";
 
@@ -12,6 +13,8 @@ export interface RealmRuntime {
   provider: Provider;
   /** The provider's request handler (composed once). */
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** The realm's X.509 flows and trust anchors, parsed once per realm version. */
+  x509: X509Settings;
 }
 
 interface Entry {
@@ -64,8 +67,9 @@ export class RealmRegistry {
     const realm = await this.#realms.findByName(name);
     if (!realm) return undefined;
     const keys = await ensureSigningKeys(this.#deps.db, realm.id);
-    const provider = await createRealmProvider(this.#deps, realm, keys);
+    const x509 = loadX509Settings(realm.x509);
+    const provider = await createRealmProvider(this.#deps, realm, keys, x509);
     const handle = provider.callback();
-    return { realm, provider, handle: (req, res) => handle(req, res) as Promise<void> };
+    return { realm, provider, x509, handle: (req, res) => handle(req, res) as Promise<void> };
   }
 }

@@ -1,7 +1,7 @@
 // Realms: settings as plain objects; the only module that reads or writes the Realm table.
 import { randomBytes } from "node:crypto";
 import type { Tx } from "../db/database.ts";
-import type { RealmSettingsRepresentation } from "../admin/representation.ts";
+import type { RealmSettingsRepresentation, X509Representation } from "../admin/representation.ts";
 
 export interface Realm {
   id: string;
@@ -17,6 +17,8 @@ export interface Realm {
   bruteForce: BruteForceSettings;
   defaultSignatureAlgorithm: "ES256" | "RS256";
   cookieKeys: string[];
+  /** The X.509 settings as saved (validated when written), or null when never configured. */
+  x509: X509Representation | null;
   updatedAt: Date;
 }
 
@@ -51,6 +53,7 @@ function toRealm(r: Row): Realm {
     },
     defaultSignatureAlgorithm: r.defaultSignatureAlgorithm === "RS256" ? "RS256" : "ES256",
     cookieKeys: JSON.parse(r.cookieKeys) as string[],
+    x509: (r.x509 ?? null) as X509Representation | null,
     updatedAt: r.updatedAt,
   };
 }
@@ -118,6 +121,11 @@ export class RealmStore {
 
   async update(id: string, settings: RealmSettingsRepresentation): Promise<Realm> {
     return toRealm(await this.#db.realm.update({ where: { id }, data: columns(settings) }));
+  }
+
+  /** Replaces the realm's X.509 settings (already validated). */
+  async setX509(id: string, x509: X509Representation): Promise<Realm> {
+    return toRealm(await this.#db.realm.update({ where: { id }, data: { x509: x509 as object } }));
   }
 
   async delete(id: string): Promise<void> {

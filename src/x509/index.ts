@@ -23,3 +23,4 @@ export { CrlCache, type CrlCacheOptions } from "./revocation/crl-cache.ts";
 export { OcspCache } from "./revocation/ocsp-cache.ts";
 export { Crl, parseCrl, CrlError } from "./revocation/crl.ts";
 export { FetchError, fetchRule, type HttpClient, type LdapClient, type FetchLimits } from "./revocation/fetch.ts";
+export { authenticateCertificate, certificateAudit, type CertificateLoginOutcome, type CertificateLoginFailure, type CertificateLoginSuccess, type CertificateLoginDeps, type NewUserFromCertificate } from "./authenticator.ts";

@@ -27,7 +27,14 @@ export interface TestServer {
   adminToken(): Promise<string>;
   /** Calls the admin API with an administrator's token. */
   admin(method: string, path: string, body?: unknown): Promise<Response>;
+  /** A client presenting a certificate (PEM chain, leaf first) over mutual TLS. */
+  withCertificate(certPem: string, keyPem: string): MtlsClient;
   stop(): Promise<void>;
+}
+
+export interface MtlsClient {
+  dispatcher: Agent;
+  fetch(url: string, init?: RequestInit): Promise<Response>;
 }
 
 export interface TestServerOptions {
@@ -52,6 +59,7 @@ export async function startTestServer(o: TestServerOptions = {}): Promise<TestSe
   const started = await start(settings, createLogger(settings.logLevel, process.stderr));
   const ca = fs.readFileSync(started.trustFile, "utf8");
   const dispatcher = new Agent({ connect: { ca } });
+  const agents: Agent[] = [];
   const base = settings.publicUrl;
   const doFetch = (url: string, init: RequestInit = {}) => fetch(url.startsWith("/") ? `${base}${url}` : url, { redirect: "manual", ...init, dispatcher });
   let token: string | undefined;
@@ -82,9 +90,15 @@ export async function startTestServer(o: TestServerOptions = {}): Promise<TestSe
       if (body !== undefined) headers["content-type"] = "application/json";
       return doFetch(path, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
     },
+    withCertificate(certPem, keyPem) {
+      const agent = new Agent({ connect: { ca, cert: certPem, key: keyPem } });
+      agents.push(agent);
+      return { dispatcher: agent, fetch: (url, init = {}) => fetch(url.startsWith("/") ? `${base}${url}` : url, { redirect: "manual", ...init, dispatcher: agent }) };
+    },
     async stop() {
       await started.stop();
       await dispatcher.close();
+      await Promise.all(agents.map((a) => a.close()));
     },
   };
 }

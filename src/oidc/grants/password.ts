@@ -2,6 +2,7 @@
 // directAccessGrantsEnabled. Error contract as Keycloak's direct grant (keycloak-x509.md §5.2) with RFC 6749's 400
 // status: a wrong password, an unknown user and a locked account all answer 400 invalid_grant "Invalid user
 // credentials"; a disabled account (right password) answers "Account disabled".
+import type { X509Certificate } from "node:crypto";
 import type { KoaContextWithOIDC, Provider } from "oidc-provider";
 import { errors } from "oidc-provider";
 import type { EventRecorder } from "../../events/event-store.ts";
@@ -11,6 +12,7 @@ import { authenticatePassword, type PasswordFailure } from "../../users/password
 import type { UserRecord, UserStore } from "../../users/user-store.ts";
 import { toAccount } from "../account.ts";
 import { grantedScopes } from "../scopes.ts";
+import { certificateGrant, isCertificateGrant, type CertificateGrantDeps } from "./certificate.ts";
 
 export const PASSWORD_GRANT_PARAMS = ["username", "password", "scope"] as const;
 
@@ -34,12 +36,16 @@ const DESCRIPTION: Record<PasswordFailure, string> = {
   user_disabled: "Account disabled",
 };
 
-/** Issues access, refresh and (with `openid`) ID tokens for `user`, exactly as the built-in grants shape them. */
+/**
+ * Issues access, refresh and (with `openid`) ID tokens for `user`, exactly as the built-in grants shape them. With
+ * `boundTo`, the access and refresh tokens are bound to that certificate (RFC 8705 §3).
+ */
 export async function issueDirectGrantTokens(
   provider: Provider,
   ctx: KoaContextWithOIDC,
   user: UserRecord,
   amr: string[],
+  boundTo?: X509Certificate,
 ): Promise<{ scope: string; body: Record<string, unknown> }> {
   const client = ctx.oidc.client;
   if (!client) throw new Error("client authentication must run before the grant");
@@ -55,12 +61,15 @@ export async function issueDirectGrantTokens(
 
   const authTime = Math.floor(Date.now() / 1000);
   const at = new provider.AccessToken({ accountId: user.id, client, grantId, gty: "password", scope });
+  if (boundTo) at.setThumbprint("x5t", boundTo);
   ctx.oidc.entity("AccessToken", at);
   const accessToken = await at.save();
 
   let refreshToken: string | undefined;
   if (client.grantTypeAllowed("refresh_token")) {
     const rt = new provider.RefreshToken({ accountId: user.id, client, grantId, gty: "password", scope, amr, authTime, rotations: 0 });
+    // A refresh needs the same certificate, and its access token is bound again.
+    if (at["x5t#S256"]) rt["x5t#S256"] = at["x5t#S256"];
     ctx.oidc.entity("RefreshToken", rt);
     refreshToken = await rt.save();
   }
@@ -88,10 +97,12 @@ export async function issueDirectGrantTokens(
   };
 }
 
-export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps) {
+export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps & CertificateGrantDeps) {
   return async (ctx: KoaContextWithOIDC): Promise<void> => {
-    const { realm, users, guard, events } = deps();
+    const all = deps();
+    const { realm, users, guard, events } = all;
     const params = (ctx.oidc.params ?? {}) as Record<string, string | undefined>;
+    if (isCertificateGrant(all.x509, params)) return certificateGrant(provider, ctx, all);
     const clientId = ctx.oidc.client?.clientId;
     const base = { realmId: realm.id, clientId, ipAddress: ctx.ip };
     const username = params.username ?? "";

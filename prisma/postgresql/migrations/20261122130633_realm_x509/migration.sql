@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Realm" ADD COLUMN     "x509" JSONB;

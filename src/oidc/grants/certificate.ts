@@ -1,0 +1,104 @@
+// The direct grant with a client certificate (keycloak-x509.md §5.2): grant_type=password, the client authenticated,
+// the user's certificate on the TLS connection, no password. Keycloak's error contract, with RFC 6749's 400 for an
+// unknown user, and descriptions that never name a file, a URL or a host. Tokens are bound to the certificate
+// (RFC 8705 cnf.x5t#S256): userinfo and refresh need the same certificate again.
+import type { KoaContextWithOIDC, Provider } from "oidc-provider";
+import type { EventRecorder } from "../../events/event-store.ts";
+import type { Logger } from "../../log.ts";
+import { clientCertificateChain, clientX509Certificate } from "../../http/client-certificate.ts";
+import type { Realm } from "../../realms/realm-store.ts";
+import type { X509Settings } from "../../realms/x509-settings.ts";
+import type { BruteForceGuard } from "../../users/brute-force.ts";
+import { loginWithCertificate } from "../../users/certificate-login.ts";
+import type { UserStore } from "../../users/user-store.ts";
+import { certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../../x509/index.ts";
+import { grantError, issueDirectGrantTokens } from "./password.ts";
+
+export interface CertificateGrantDeps {
+  realm: Realm;
+  x509: X509Settings;
+  users: UserStore;
+  guard: BruteForceGuard;
+  events: EventRecorder;
+  revocation: RevocationChecker;
+  log: Logger;
+}
+
+interface Answer {
+  status: number;
+  error: string;
+  description: string;
+  /** Event error (Keycloak's names). */
+  event: string;
+  reason: string;
+}
+
+const failed = (reason: string) => `X509 certificate authentication's failed. Reason: "${reason}"`;
+
+function answer(f: CertificateLoginFailure): Answer {
+  switch (f.reason) {
+    case "INVALID_CERTIFICATE":
+      return { status: 401, error: "invalid_request", description: f.validation.message, event: "invalid_user_credentials", reason: f.validation.code };
+    case "NO_IDENTITY":
+      return { status: 401, error: "invalid_request", description: "Unable to extract user identity from specified certificate", event: "invalid_user_credentials", reason: f.reason };
+    case "IDENTITY_NOT_CHOSEN":
+      return { status: 400, error: "invalid_request", description: failed(`${f.detail}; send it as username (one of: ${f.candidates.join(", ")})`), event: "invalid_user_credentials", reason: f.reason };
+    case "DUPLICATE_USERS":
+      return { status: 401, error: "invalid_request", description: failed(`${f.count} users match the certificate's identity`), event: "invalid_user_credentials", reason: f.reason };
+    case "USER_NOT_FOUND":
+      return { status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "user_not_found", reason: f.reason };
+    case "USER_LOCKED":
+      return { status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "user_temporarily_disabled", reason: f.reason };
+    case "USER_DISABLED":
+      return { status: 400, error: "invalid_grant", description: "Account disabled", event: "user_disabled", reason: f.reason };
+  }
+}
+
+/** Whether this password-grant request is a certificate login: the realm allows it and no password was sent. */
+export function isCertificateGrant(x509: X509Settings, params: Record<string, string | undefined>): boolean {
+  return x509.directGrant.enabled && !params.password;
+}
+
+export async function certificateGrant(provider: Provider, ctx: KoaContextWithOIDC, deps: CertificateGrantDeps): Promise<void> {
+  const { realm, x509, events } = deps;
+  const params = (ctx.oidc.params ?? {}) as Record<string, string | undefined>;
+  const requested = params.username?.trim() || undefined;
+  const base = { realmId: realm.id, clientId: ctx.oidc.client?.clientId, ipAddress: ctx.ip };
+  const fail = (a: Answer, details: Record<string, string | undefined>, userId?: string): Error => {
+    events.record({ ...base, type: "LOGIN_ERROR", userId, error: a.event, details: { grant_type: "password", auth_method: "x509", reason: a.reason, ...details } });
+    return grantError(a.error, a.description, a.status);
+  };
+
+  const chain = clientCertificateChain(ctx.req);
+  if (!chain) throw fail({ status: 401, error: "invalid_request", description: "X509 client certificate is missing.", event: "user_not_found", reason: "NO_CERTIFICATE" }, {});
+  const leaf = chain[0] as Certificate;
+  const audit = certificateAudit(leaf);
+  if (!x509.directGrant.config) throw fail({ status: 401, error: "invalid_request", description: "Configuration is missing.", event: "user_not_found", reason: "NOT_CONFIGURED" }, audit);
+
+  const outcome = await loginWithCertificate(deps, x509.directGrant, chain, requested);
+  if (!outcome.ok) {
+    if (outcome.reason === "INVALID_CERTIFICATE") {
+      deps.log.info({ realm: realm.name, code: outcome.validation.code, detail: outcome.validation.detail, serial: audit.x509_cert_serial_number }, "client certificate refused");
+    }
+    throw fail(answer(outcome), { ...audit, ...(outcome.identity !== undefined && { username: outcome.identity }) }, outcome.user?.id);
+  }
+  // A username that names someone else than the certificate's user is refused (Keycloak answers 500 here).
+  const user = await deps.users.findById(realm.id, outcome.user.id);
+  if (!user) throw new Error("the user vanished during login");
+  if (requested && ![user.username, user.email ?? "", outcome.identity.toLowerCase()].includes(requested.toLowerCase())) {
+    throw fail({ status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "invalid_user_credentials", reason: "USERNAME_MISMATCH" }, { ...audit, username: outcome.identity }, user.id);
+  }
+  const cert = clientX509Certificate(ctx.req);
+  const { scope, body } = await issueDirectGrantTokens(provider, ctx, user, ["x509"], cert);
+  events.record({
+    ...base,
+    type: "LOGIN",
+    userId: user.id,
+    details: {
+      grant_type: "password", auth_method: "x509", username: outcome.identity, scope, ...audit,
+      ...(outcome.created && { user_created: "true" }),
+      ...(outcome.warnings.length > 0 && { warnings: outcome.warnings.join("; ") }),
+    },
+  });
+  ctx.body = body;
+}

@@ -1,0 +1,47 @@
+// Certificate login against this realm's users: the X.509 core's authenticator wired to the local user store, the
+// brute-force guard (a locked account stays locked for certificate logins too) and just-in-time provisioning.
+import type { Realm } from "../realms/realm-store.ts";
+import type { X509Flow, X509Settings } from "../realms/x509-settings.ts";
+import { authenticateCertificate, type Certificate, type CertificateLoginOutcome, type DirectoryUser, type RevocationChecker } from "../x509/index.ts";
+import type { BruteForceGuard } from "./brute-force.ts";
+import type { UserStore } from "./user-store.ts";
+import { localUserDirectory } from "./x509-directory.ts";
+
+export interface CertificateLoginContext {
+  realm: Realm;
+  x509: X509Settings;
+  users: UserStore;
+  guard: BruteForceGuard;
+  revocation: RevocationChecker;
+}
+
+const isUniqueViolation = (e: unknown) => typeof e === "object" && e !== null && (e as { code?: unknown }).code === "P2002";
+
+/** Runs the flow's certificate login for `chain`; the flow must be enabled and configured. */
+export async function loginWithCertificate(c: CertificateLoginContext, flow: X509Flow, chain: Certificate[], hint?: string): Promise<CertificateLoginOutcome> {
+  if (!flow.config) throw new Error("the X.509 flow has no configuration");
+  const directory = localUserDirectory(c.users, c.realm);
+  return authenticateCertificate(chain, flow.config, c.x509.trust, {
+    directory,
+    now: Date.now(),
+    revocation: c.revocation,
+    isLocked: async (u: DirectoryUser) => (await c.guard.check(c.realm.id, c.realm.bruteForce, u.id)).locked,
+    createUser: async (spec) => {
+      try {
+        const u = await c.users.create(c.realm.id, {
+          username: spec.username,
+          ...(spec.email && { email: spec.email }),
+          emailVerified: false,
+          enabled: true,
+          ...(spec.firstName && { firstName: spec.firstName }),
+          attributes: spec.attributes,
+          realmRoles: [],
+        }, null);
+        return { id: u.id, username: u.username, email: u.email, enabled: u.enabled };
+      } catch (e) {
+        if (isUniqueViolation(e)) return undefined; // the username or e-mail belongs to someone the identity did not match
+        throw e;
+      }
+    },
+  }, hint);
+}
