@@ -11,7 +11,8 @@ export type EventType =
   | "CLIENT_LOGIN" | "CLIENT_LOGIN_ERROR"
   | "LOGOUT" | "LOGOUT_ERROR"
   | "INTROSPECT_TOKEN" | "INTROSPECT_TOKEN_ERROR"
-  | "REVOKE_GRANT" | "USER_INFO_REQUEST_ERROR";
+  | "REVOKE_GRANT" | "USER_INFO_REQUEST_ERROR"
+  | "REGISTER";
 
 export type EventDetails = Record<string, string | number | boolean | string[] | undefined>;
 

@@ -82,7 +82,7 @@ export function createApp(services: Services): Koa {
   const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation });
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));
-  const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events });
+  const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events, revocation: services.revocation, log: services.log });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods({ throw: true }));
   app.use(realmDispatch(services));

@@ -2,6 +2,12 @@
 // the login and consent pages and report the outcome back to the provider. Forms are CSRF-protected twice: the
 // interaction cookie is SameSite=Lax (a cross-site POST arrives without it) and each form carries an HMAC token
 // bound to the interaction. Everything works without JavaScript.
+//
+// Certificate login (keycloak-x509.md §5.1) runs when the login page is requested: no certificate → the password
+// page, silently; a certificate and the realm's browser X.509 login → validation, identity, user, then the
+// confirmation page ("You will be logged in as …", Continue / Ignore), or the password page with an error banner.
+// Continue is accepted only with the same certificate on the connection, and the certificate login is run again.
+// The pending login travels in a form field bound by HMAC to the interaction, the user and the certificate.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import Router from "@koa/router";
 import type { Context } from "koa";
@@ -13,6 +19,10 @@ import { grantedScopes } from "../oidc/scopes.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
 import { authenticatePassword } from "../users/password-login.ts";
 import { UserStore } from "../users/user-store.ts";
+import { loginWithCertificate } from "../users/certificate-login.ts";
+import { certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../x509/index.ts";
+import { clientCertificateChain } from "./client-certificate.ts";
+import type { Logger } from "../log.ts";
 import { readForm } from "./body.ts";
 import { HttpError, notFound } from "./errors.ts";
 import { PAGE_HEADERS, type Views } from "../views.ts";
@@ -22,6 +32,8 @@ export interface InteractionDeps {
   registry: RealmRegistry;
   views: Views;
   events: EventRecorder;
+  revocation: RevocationChecker;
+  log: Logger;
 }
 
 type Details = Awaited<ReturnType<RealmRuntime["provider"]["interactionDetails"]>>;
@@ -34,6 +46,40 @@ function csrfValid(runtime: RealmRuntime, uid: string, presented: string | undef
   const want = Buffer.from(csrfToken(runtime, uid));
   const got = Buffer.from(presented ?? "");
   return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** A certificate login waiting for Continue or for the password: "<userId>.<certificate SHA-256>.<hmac>". */
+function pendingToken(runtime: RealmRuntime, uid: string, userId: string, certSha256: string): string {
+  const mac = createHmac("sha256", runtime.realm.cookieKeys[0] ?? "").update(`x509:${uid}:${userId}:${certSha256}`).digest("base64url");
+  return `${userId}.${certSha256}.${mac}`;
+}
+
+function readPending(runtime: RealmRuntime, uid: string, token: string | undefined): { userId: string; certSha256: string } | undefined {
+  const [userId, certSha256, mac] = (token ?? "").split(".");
+  if (!userId || !certSha256 || !mac) return undefined;
+  const want = Buffer.from(pendingToken(runtime, uid, userId, certSha256));
+  const got = Buffer.from(token ?? "");
+  return got.length === want.length && timingSafeEqual(got, want) ? { userId, certSha256 } : undefined;
+}
+
+/** The banner for a failed certificate login (Keycloak's wording), and the event's error. */
+function failureBanner(f: CertificateLoginFailure): { keys: [string, ...string[]][]; event: string; reason: string } {
+  switch (f.reason) {
+    case "INVALID_CERTIFICATE":
+      return { keys: [["x509CertValidationFailed"], ["x509CertRevokedOrIncorrect"]], event: "invalid_user_credentials", reason: f.validation.code };
+    case "NO_IDENTITY":
+      return { keys: [["x509NoIdentity"]], event: "invalid_user_credentials", reason: f.reason };
+    case "IDENTITY_NOT_CHOSEN":
+      return { keys: [["x509AuthFailed"], ["x509ChooseIdentity", f.candidates.join(", ")]], event: "invalid_user_credentials", reason: f.reason };
+    case "DUPLICATE_USERS":
+      return { keys: [["x509AuthFailed"], ["x509DuplicateUsers", String(f.count)]], event: "invalid_user_credentials", reason: f.reason };
+    case "USER_NOT_FOUND":
+      return { keys: [["x509AuthFailed"], ["x509InvalidUser"]], event: "user_not_found", reason: f.reason };
+    case "USER_LOCKED":
+      return { keys: [["x509AuthFailed"], ["x509InvalidUser"]], event: "user_temporarily_disabled", reason: f.reason };
+    case "USER_DISABLED":
+      return { keys: [["x509AuthFailed"], ["x509UserDisabled"]], event: "user_disabled", reason: f.reason };
+  }
 }
 
 export function interactionRoutes(deps: InteractionDeps): Router {
@@ -68,7 +114,16 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     ctx.body = views.render(template, { title, realm: runtime.realm, ...data }, lang(ctx));
   }
 
-  function loginPage(ctx: Context, runtime: RealmRuntime, uid: string, extra: { errors?: string[]; username?: string; status?: number } = {}) {
+  interface LoginPageExtra {
+    errors?: string[];
+    info?: string;
+    username?: string;
+    status?: number;
+    /** Second-factor mode: the certificate login to finish with the password. */
+    x509?: string;
+  }
+
+  function loginPage(ctx: Context, runtime: RealmRuntime, uid: string, extra: LoginPageExtra = {}) {
     const base = `/realms/${encodeURIComponent(runtime.realm.name)}/login-actions/${uid}`;
     page(ctx, runtime, "login", t(ctx, "loginAccountTitle"), {
       action: `${base}/login`,
@@ -76,8 +131,91 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       csrf: csrfToken(runtime, uid),
       loginWithEmail: runtime.realm.loginWithEmailAllowed,
       errors: extra.errors ?? [],
+      info: extra.info,
       username: extra.username ?? "",
+      x509: extra.x509,
+      usernameLocked: extra.x509 !== undefined,
     }, extra.status);
+  }
+
+  const certificateContext = (ctx: Context, runtime: RealmRuntime, details: Details) => ({
+    realm: runtime.realm, x509: runtime.x509, users, guard, revocation: deps.revocation,
+    onUserCreated: (u: { id: string; username: string }) => events.record({
+      realmId: runtime.realm.id, type: "REGISTER", clientId: String(details.params.client_id), userId: u.id, ipAddress: ctx.ip,
+      details: { auth_method: "x509", register_method: "x509", username: u.username },
+    }),
+  });
+
+  /**
+   * The certificate step of the login page. Returns false when there is nothing to do (no certificate, or the realm
+   * does not log in with certificates in the browser) and the plain password page is due.
+   */
+  async function certificateStep(ctx: Context, runtime: RealmRuntime, details: Details, uid: string): Promise<boolean> {
+    const flow = runtime.x509.browser;
+    const chain = clientCertificateChain(ctx.req);
+    const hint = typeof details.params.login_hint === "string" ? details.params.login_hint : undefined;
+    if (!flow.enabled) return false;
+    if (!chain) {
+      if (!flow.config?.requirePassword) return false;
+      loginPage(ctx, runtime, uid, { errors: [t(ctx, "x509CertificateRequired")], username: hint ?? "" });
+      return true;
+    }
+    if (!flow.config) {
+      loginPage(ctx, runtime, uid, { info: t(ctx, "x509NotConfigured"), username: hint ?? "" });
+      return true;
+    }
+    const realm = runtime.realm;
+    const clientId = String(details.params.client_id);
+    const audit = certificateAudit(chain[0] as Certificate);
+    const outcome = await loginWithCertificate(certificateContext(ctx, runtime, details), flow, chain, hint);
+    if (!outcome.ok) {
+      const banner = failureBanner(outcome);
+      if (outcome.reason === "INVALID_CERTIFICATE") {
+        deps.log.info({ realm: realm.name, code: outcome.validation.code, detail: outcome.validation.detail, serial: audit.x509_cert_serial_number }, "client certificate refused");
+      }
+      events.record({
+        realmId: realm.id, type: "LOGIN_ERROR", clientId, userId: outcome.user?.id, ipAddress: ctx.ip, error: banner.event,
+        details: { auth_method: "x509", reason: banner.reason, redirect_uri: String(details.params.redirect_uri), ...audit, ...(outcome.identity !== undefined && { username: outcome.identity }) },
+      });
+      loginPage(ctx, runtime, uid, { errors: banner.keys.map(([key, ...args]) => t(ctx, key, ...args)), username: hint ?? "" });
+      return true;
+    }
+    const leaf = outcome.path[0] as Certificate;
+    const token = pendingToken(runtime, uid, outcome.user.id, leaf.sha256);
+    if (flow.config.requirePassword) {
+      loginPage(ctx, runtime, uid, { info: t(ctx, "x509EnterPassword"), username: outcome.user.username, x509: token });
+      return true;
+    }
+    if (flow.config.bypassConfirmation) {
+      events.record({
+        realmId: realm.id, type: "LOGIN", clientId, userId: outcome.user.id, ipAddress: ctx.ip,
+        details: { auth_method: "openid-connect", auth_type: "x509", username: outcome.identity, redirect_uri: String(details.params.redirect_uri), ...audit, ...(outcome.created && { user_created: "true" }) },
+      });
+      await finish(ctx, runtime, { login: { accountId: outcome.user.id, amr: ["x509"] } }, false);
+      return true;
+    }
+    page(ctx, runtime, "x509-confirm", t(ctx, "doLogIn"), {
+      action: `/realms/${encodeURIComponent(realm.name)}/login-actions/${uid}/x509`,
+      csrf: csrfToken(runtime, uid),
+      x509: token,
+      subjectDN: leaf.dn("subject", "legacy"),
+      username: outcome.user.username,
+    });
+    return true;
+  }
+
+  /**
+   * The certificate login behind a pending token, run again on this request: the same certificate must be on the
+   * connection and lead to the same user, who may still log in. Undefined (and a banner) otherwise.
+   */
+  async function confirmPending(ctx: Context, runtime: RealmRuntime, details: Details, uid: string, token: string | undefined) {
+    const pending = readPending(runtime, uid, token);
+    const chain = clientCertificateChain(ctx.req);
+    const flow = runtime.x509.browser;
+    if (!pending || !chain || !flow.enabled || !flow.config || (chain[0] as Certificate).sha256 !== pending.certSha256) return undefined;
+    const hint = typeof details.params.login_hint === "string" ? details.params.login_hint : undefined;
+    const outcome = await loginWithCertificate(certificateContext(ctx, runtime, details), flow, chain, hint);
+    return outcome.ok && outcome.user.id === pending.userId ? { outcome, audit: certificateAudit(chain[0] as Certificate) } : undefined;
   }
 
   function consentPage(ctx: Context, runtime: RealmRuntime, details: Details, uid: string) {
@@ -99,7 +237,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
 
   router.get("/", async (ctx) => {
     const { runtime, details, uid } = await load(ctx);
-    if (details.prompt.name === "login") return loginPage(ctx, runtime, uid, { username: String(details.params.login_hint ?? "") });
+    if (details.prompt.name === "login") {
+      if (await certificateStep(ctx, runtime, details, uid)) return;
+      return loginPage(ctx, runtime, uid, { username: String(details.params.login_hint ?? "") });
+    }
     if (details.prompt.name === "consent") return consentPage(ctx, runtime, details, uid);
     throw new HttpError(400, "invalid_request", `unsupported prompt ${details.prompt.name}`);
   });
@@ -115,6 +256,13 @@ export function interactionRoutes(deps: InteractionDeps): Router {
 
     const realm = runtime.realm;
     const clientId = String(details.params.client_id);
+    // Second-factor mode: the password completes a certificate login of the same user; never a password alone.
+    const secondFactor = runtime.x509.browser.enabled && runtime.x509.browser.config?.requirePassword === true;
+    let certificate: Awaited<ReturnType<typeof confirmPending>>;
+    if (secondFactor) {
+      certificate = await confirmPending(ctx, runtime, details, uid, form.x509);
+      if (!certificate) return loginPage(ctx, runtime, uid, { errors: [t(ctx, form.x509 ? "x509CertificateChanged" : "x509CertificateRequired")], status: 401 });
+    }
     const outcome = await authenticatePassword({ users, guard }, realm, username, form.password, ctx.ip);
     if (outcome.kind === "failure") {
       events.record({
@@ -122,13 +270,49 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         details: { auth_method: "openid-connect", username, redirect_uri: String(details.params.redirect_uri) },
       });
       const key = outcome.error === "user_disabled" ? "accountDisabledMessage" : "invalidUserMessage";
-      return loginPage(ctx, runtime, uid, { errors: [t(ctx, key)], username, status: 401 });
+      return loginPage(ctx, runtime, uid, { errors: [t(ctx, key)], username, status: 401, ...(certificate && { x509: form.x509 }) });
+    }
+    if (certificate && certificate.outcome.user.id !== outcome.user.id) {
+      events.record({
+        realmId: realm.id, type: "LOGIN_ERROR", clientId, userId: outcome.user.id, ipAddress: ctx.ip, error: "invalid_user_credentials",
+        details: { auth_method: "openid-connect", auth_type: "x509 pwd", reason: "PASSWORD_USER_MISMATCH", username, redirect_uri: String(details.params.redirect_uri), ...certificate.audit },
+      });
+      return loginPage(ctx, runtime, uid, { errors: [t(ctx, "x509PasswordUserMismatch")], status: 401 });
     }
     events.record({
       realmId: realm.id, type: "LOGIN", clientId, userId: outcome.user.id, ipAddress: ctx.ip,
-      details: { auth_method: "openid-connect", auth_type: "pwd", username: outcome.user.username, redirect_uri: String(details.params.redirect_uri) },
+      details: {
+        auth_method: "openid-connect", auth_type: certificate ? "x509 pwd" : "pwd", username: outcome.user.username, redirect_uri: String(details.params.redirect_uri),
+        ...(certificate && certificate.audit),
+      },
     });
-    await finish(ctx, runtime, { login: { accountId: outcome.user.id, amr: ["pwd"] } }, false);
+    await finish(ctx, runtime, { login: { accountId: outcome.user.id, amr: certificate ? ["x509", "pwd"] : ["pwd"] } }, false);
+  });
+
+  // The confirmation page's answer: Continue logs in (the same certificate still on the connection), Ignore goes on
+  // to the password page.
+  router.post("/x509", async (ctx) => {
+    const { runtime, details, uid } = await load(ctx);
+    const form = await readForm(ctx);
+    if (details.prompt.name !== "login") throw new HttpError(400, "invalid_request", "this login step is already complete", "loginTimeout");
+    if (!csrfValid(runtime, uid, form.csrf)) return loginPage(ctx, runtime, uid, { errors: [t(ctx, "csrfMessage")], status: 400 });
+    if (form.cancel !== undefined) return loginPage(ctx, runtime, uid, { username: String(details.params.login_hint ?? "") });
+    const confirmed = await confirmPending(ctx, runtime, details, uid, form.x509);
+    const realm = runtime.realm;
+    const clientId = String(details.params.client_id);
+    if (!confirmed) {
+      events.record({
+        realmId: realm.id, type: "LOGIN_ERROR", clientId, ipAddress: ctx.ip, error: "invalid_user_credentials",
+        details: { auth_method: "x509", reason: "CERTIFICATE_CHANGED", redirect_uri: String(details.params.redirect_uri) },
+      });
+      return loginPage(ctx, runtime, uid, { errors: [t(ctx, "x509CertificateChanged")], status: 400 });
+    }
+    const { outcome, audit } = confirmed;
+    events.record({
+      realmId: realm.id, type: "LOGIN", clientId, userId: outcome.user.id, ipAddress: ctx.ip,
+      details: { auth_method: "openid-connect", auth_type: "x509", username: outcome.identity, redirect_uri: String(details.params.redirect_uri), ...audit, ...(outcome.created && { user_created: "true" }) },
+    });
+    await finish(ctx, runtime, { login: { accountId: outcome.user.id, amr: ["x509"] } }, false);
   });
 
   router.post("/consent", async (ctx) => {

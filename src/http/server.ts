@@ -8,6 +8,7 @@ import { sweepExpired } from "../oidc/adapter.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
 import type { Services } from "../services.ts";
 import { createApp } from "./app.ts";
+import { rememberClientChain } from "./client-certificate.ts";
 import type { TlsMaterial } from "./tls.ts";
 
 export interface RunningServer {
@@ -51,7 +52,10 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
   const secure = https.createServer({ key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2" }, callback);
   tune(secure);
   // A connection's client certificate is read once (http/client-certificate.ts): it must not change underneath.
-  secure.on("secureConnection", (socket) => socket.disableRenegotiation());
+  secure.on("secureConnection", (socket) => {
+    socket.disableRenegotiation();
+    rememberClientChain(socket);
+  });
   // A TLS handshake that fails (a scanner, a client that rejects our certificate) is not an application error.
   secure.on("tlsClientError", (err) => log.debug({ err: err.message }, "TLS handshake failed"));
   const httpsPort = await listen(secure, settings.httpsPort, settings.host, "IDP_HTTPS_PORT");

@@ -13,6 +13,8 @@ export interface CertificateLoginContext {
   users: UserStore;
   guard: BruteForceGuard;
   revocation: RevocationChecker;
+  /** Told when just-in-time provisioning created a user (the flows record a REGISTER event). */
+  onUserCreated?(user: DirectoryUser): void;
 }
 
 const isUniqueViolation = (e: unknown) => typeof e === "object" && e !== null && (e as { code?: unknown }).code === "P2002";
@@ -37,7 +39,9 @@ export async function loginWithCertificate(c: CertificateLoginContext, flow: X50
           attributes: spec.attributes,
           realmRoles: [],
         }, null);
-        return { id: u.id, username: u.username, email: u.email, enabled: u.enabled };
+        const created = { id: u.id, username: u.username, email: u.email, enabled: u.enabled };
+        c.onUserCreated?.(created);
+        return created;
       } catch (e) {
         if (isUniqueViolation(e)) return undefined; // the username or e-mail belongs to someone the identity did not match
         throw e;

@@ -75,7 +75,9 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
   const audit = certificateAudit(leaf);
   if (!x509.directGrant.config) throw fail({ status: 401, error: "invalid_request", description: "Configuration is missing.", event: "user_not_found", reason: "NOT_CONFIGURED" }, audit);
 
-  const outcome = await loginWithCertificate(deps, x509.directGrant, chain, requested);
+  const onUserCreated = (u: { id: string; username: string }) =>
+    events.record({ ...base, type: "REGISTER", userId: u.id, details: { grant_type: "password", auth_method: "x509", register_method: "x509", username: u.username, ...audit } });
+  const outcome = await loginWithCertificate({ ...deps, onUserCreated }, x509.directGrant, chain, requested);
   if (!outcome.ok) {
     if (outcome.reason === "INVALID_CERTIFICATE") {
       deps.log.info({ realm: realm.name, code: outcome.validation.code, detail: outcome.validation.detail, serial: audit.x509_cert_serial_number }, "client certificate refused");
