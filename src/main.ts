@@ -3,6 +3,8 @@
 import { Command, Option } from "commander";
 import type { UserAddOptions, PasswordOptions } from "./cli/user.ts";
 import type { IdentityCliOptions, VerifyCliOptions } from "./cli/cert.ts";
+import type { EventsCliOptions } from "./cli/events.ts";
+import type { RealmImportOptions } from "./cli/realm.ts";
 import { loadSettings, SettingsError, type Settings } from "./config/env.ts";
 import type { Services } from "./services.ts";
 import { IDENTITY_SOURCES, X509ConfigError } from "./x509/index.ts";
@@ -49,10 +51,13 @@ function program(settings: () => Settings): Command {
     });
 
   const realm = cli.command("realm").description("import or export realms (realm JSON)");
-  realm.command("import").argument("<file>", "realm JSON file").description("create or update a realm with its clients and users (atomic, idempotent)")
-    .action(async (file: string) => {
+  realm.command("import").argument("<file>", "realm JSON file (or, with --keycloak, a Keycloak realm export)")
+    .option("--keycloak", "the file is a Keycloak realm export: realm, clients, users (password hashes), X.509 authenticators")
+    .option("--trust <file...>", "with --keycloak: PEM files with the realm's X.509 trust anchors")
+    .description("create or update a realm with its clients and users (atomic, idempotent)")
+    .action(async (file: string, o: RealmImportOptions) => {
       const { realmImport } = await import("./cli/realm.ts");
-      out(await withServices(settings(), (s) => realmImport(s.db.prisma, file)));
+      out(await withServices(settings(), (s) => realmImport(s.db.prisma, file, o)));
     });
   realm.command("export").argument("<realm>", "realm name").option("-o, --output <file>", "write to a file (mode 600) instead of stdout")
     .description("print the realm JSON, with secrets and passwords as argon2id hashes")
@@ -85,6 +90,17 @@ function program(settings: () => Settings): Command {
     .action(async (r: string, u: string, o: PasswordOptions) => {
       const { userPasswd } = await import("./cli/user.ts");
       out(await withServices(settings(), (s) => userPasswd(adminDeps(s), r, u, o)));
+    });
+  cli.command("events").argument("<realm>", "realm name")
+    .option("--type <type...>", "event types (LOGIN, LOGIN_ERROR, REGISTER, …; repeatable or comma-separated)")
+    .option("--client <clientId>").option("--user <userId>")
+    .option("--from <date>", "yyyy-MM-dd or ISO timestamp").option("--to <date>", "yyyy-MM-dd (whole day) or ISO timestamp")
+    .option("--max <n>", "at most n events (1–1000, default 100)")
+    .option("--json", "one JSON object per line")
+    .description("the realm's audit log, newest first")
+    .action(async (realm: string, o: EventsCliOptions) => {
+      const { listEvents } = await import("./cli/events.ts");
+      out(await withServices(settings(), (s) => listEvents(s.db.prisma, s.events, realm, o)));
     });
   const cert = cli.command("cert").description("inspect client certificates the way x509-idp (and Keycloak) read them");
   cert.command("inspect").argument("<file...>", "PEM or DER files (a chain's first certificate is the leaf)")

@@ -2,7 +2,7 @@
 // representation (same field names where Keycloak has the field). Used by `realm import/export` and the admin API.
 // README § "Realm JSON" documents it; extensions over Keycloak are marked "x509-idp" below.
 import { z } from "zod";
-import { isArgon2idHash, MAX_PASSWORD_LENGTH } from "../users/passwords.ts";
+import { isArgon2idHash, isVerifiableHash, MAX_PASSWORD_LENGTH } from "../users/passwords.ts";
 import { CertificateParseError, parseAuthenticatorConfig, parseCertificates, X509ConfigError } from "../x509/index.ts";
 
 export const REALM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -53,8 +53,8 @@ export const clientSchema = z.strictObject({
 const credentialSchema = z.strictObject({
   type: z.literal("password"),
   value: z.string().min(1).max(MAX_PASSWORD_LENGTH).optional(),
-  /** x509-idp: an argon2id hash, as written by export. */
-  hash: z.string().refine(isArgon2idHash, "must be an argon2id hash as written by export").optional(),
+  /** x509-idp: an argon2id hash, as written by export (or a Keycloak argon2/PBKDF2 hash converted by --keycloak import). */
+  hash: z.string().refine(isVerifiableHash, "must be an argon2id hash as written by export").optional(),
   temporary: z.literal(false).optional(),
 }).refine((c) => (c.value === undefined) !== (c.hash === undefined), { message: "give exactly one of value or hash" });
 

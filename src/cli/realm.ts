@@ -2,17 +2,41 @@
 import fs from "node:fs";
 import { exportRealm } from "../admin/export.ts";
 import { importRealm } from "../admin/import.ts";
+import { convertKeycloakRealm } from "../admin/keycloak-import.ts";
 import { NotFoundError, ValidationError } from "../admin/errors.ts";
 import type { Prisma } from "../db/database.ts";
 
-export async function realmImport(db: Prisma, file: string): Promise<string> {
-  let input: unknown;
+export interface RealmImportOptions {
+  /** The file is a Keycloak realm export. */
+  keycloak?: boolean;
+  /** PEM files with the realm's X.509 trust anchors (with --keycloak). */
+  trust?: string[];
+}
+
+function readJsonFile(file: string): unknown {
   try {
-    input = JSON.parse(fs.readFileSync(file, "utf8"));
+    return JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
     throw new ValidationError([`${file}: ${(e as Error).message}`]);
   }
-  return JSON.stringify(await importRealm(db, input), null, 2);
+}
+
+export async function realmImport(db: Prisma, file: string, o: RealmImportOptions = {}): Promise<string> {
+  const input = readJsonFile(file);
+  if (!o.keycloak) {
+    if (o.trust?.length) throw new ValidationError(["--trust: only with --keycloak (x509-idp realm files carry x509.trustAnchors)"]);
+    return JSON.stringify(await importRealm(db, input), null, 2);
+  }
+  const anchors = (o.trust ?? []).map((f) => {
+    try {
+      return fs.readFileSync(f, "utf8");
+    } catch (e) {
+      throw new ValidationError([`--trust: cannot read ${f}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`]);
+    }
+  });
+  const { realm, notes } = convertKeycloakRealm(input, anchors);
+  const summary = await importRealm(db, realm);
+  return JSON.stringify({ ...summary, notes }, null, 2);
 }
 
 export async function realmExport(db: Prisma, realm: string, output?: string): Promise<string | undefined> {

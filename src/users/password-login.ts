@@ -4,7 +4,7 @@
 import type { Realm } from "../realms/realm-store.ts";
 import type { BruteForceGuard, Lockout } from "./brute-force.ts";
 import type { UserRecord, UserStore } from "./user-store.ts";
-import { verifyPassword } from "./passwords.ts";
+import { hashPassword, needsRehash, verifyPassword } from "./passwords.ts";
 
 export type PasswordFailure = "invalid_user_credentials" | "user_not_found" | "user_disabled" | "user_temporarily_disabled";
 
@@ -46,5 +46,7 @@ export async function authenticatePassword(
   if (!user) return { kind: "failure", error: "user_not_found" };
   if (!user.enabled) return { kind: "failure", error: "user_disabled", user };
   await deps.guard.recordSuccess(realm.id, user.id);
+  // An imported (Keycloak) or older hash is replaced by a current one while the password is at hand.
+  if (user.passwordHash && needsRehash(user.passwordHash)) await deps.users.setPasswordHash(user.id, await hashPassword(password));
   return { kind: "success", user };
 }

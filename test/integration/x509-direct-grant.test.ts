@@ -6,6 +6,7 @@ import { ext, type BuiltCert } from "../helpers/certs.ts";
 import { buildPki, clientProfile, intermediateCrl, keyPem, type Pki } from "../helpers/pki.ts";
 import { startHttpServer, type CrlServer } from "../helpers/revocation-servers.ts";
 import { startTestServer, type MtlsClient, type TestServer } from "../helpers/server.ts";
+import { runCli } from "../helpers/cli.ts";
 
 let server: TestServer;
 let pki: Pki;
@@ -178,6 +179,20 @@ describe("success", () => {
     expect(errors.map((e) => e.details.reason)).toEqual(expect.arrayContaining(["NO_CERTIFICATE", "NOT_CONFIGURED", "KEY_USAGE", "CERT_EXPIRED", "CERT_REVOKED", "NO_IDENTITY", "DUPLICATE_USERS", "USER_NOT_FOUND", "USER_LOCKED", "USER_DISABLED", "UNTRUSTED", "USERNAME_MISMATCH"]));
     expect(errors.find((e) => e.details.reason === "USER_NOT_FOUND")).toMatchObject({ error: "user_not_found", details: { username: "nobody@localhost" } });
     expect(errors.find((e) => e.details.reason === "USER_DISABLED")).toMatchObject({ error: "user_disabled" });
+  });
+
+  it("x509-idp events lists them, filtered by type, as JSON lines or text", async () => {
+    const json = await runCli(server.db, ["events", REALM, "--type", "LOGIN_ERROR", "--max", "500", "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const rows = json.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; details: Record<string, string> });
+    expect(rows.length).toBeGreaterThan(5);
+    expect(new Set(rows.map((r) => r.type))).toEqual(new Set(["LOGIN_ERROR"]));
+    expect(rows.some((r) => r.details.reason === "CERT_REVOKED" && r.details.x509_cert_serial_number === "4105")).toBe(true);
+    const text = await runCli(server.db, ["events", REALM, "--type", "LOGIN", "--max", "1"]);
+    expect(text.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z {2}LOGIN {2}client=resource-owner {2}user=\S+ {2}.*grant_type=password/);
+    const unknown = await runCli(server.db, ["events", "no-such-realm"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('realm "no-such-realm" not found');
   });
 });
 
