@@ -10,6 +10,8 @@ import { MASTER_REALM } from "./admin/realms.ts";
 import type { Settings } from "./config/env.ts";
 import type { Prisma } from "./db/database.ts";
 import { RealmStore } from "./realms/realm-store.ts";
+import { ensureDemoPki, type DemoPki } from "./demo/pki.ts";
+import type { X509Representation } from "./admin/representation.ts";
 
 export const DEMO_REALM = "demo";
 export const DEMO_CLIENT = "demo-app";
@@ -26,8 +28,56 @@ export interface BootstrapResult {
   /** Set only when the admin password was generated now. */
   adminPassword?: string;
   demo?: DemoCredentials;
+  /** The demo user's certificate files (when the demo realm exists). */
+  demoPki?: DemoPki;
   createdMaster: boolean;
   createdDemo: boolean;
+}
+
+export const DEMO_EMAIL = "demo@example.org";
+
+/** The demo realm's certificate login: the demo CA trusted, both flows on, the identity from the subject's e-mail. */
+export function demoX509(caPem: string): X509Representation {
+  const config = { "x509-cert-auth.mapping-source-selection": "Subject's e-mail", "x509-cert-auth.mapper-selection": "Username or Email", "x509-cert-auth.extendedkeyusage": "clientAuth" };
+  return { browser: { enabled: true, config }, directGrant: { enabled: true, config }, trustAnchors: [caPem] };
+}
+
+/**
+ * The demo realm with its client, user and certificate login (`x509-idp demo`, and the first start): created when
+ * missing, its PKI created or renewed, its X.509 settings set to trust the demo CA. Returns its credentials.
+ */
+export async function ensureDemo(db: Prisma, settings: Settings): Promise<{ demo: DemoCredentials; pki: DemoPki; created: boolean }> {
+  const realms = new RealmStore(db);
+  const file = demoCredentialsFile(settings.dataDir);
+  const existing = await realms.findByName(DEMO_REALM);
+  let demo: DemoCredentials | undefined = existing && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as DemoCredentials) : undefined;
+  const created = !existing;
+  if (existing && !demo) throw new Error(`the ${DEMO_REALM} realm exists but ${file} is missing: delete the realm, or set up its certificate login yourself`);
+  demo ??= { clientId: DEMO_CLIENT, clientSecret: password() + password(), username: DEMO_USER, password: password() };
+  const pki = await ensureDemoPki(settings.dataDir, { username: demo.username, email: DEMO_EMAIL }, demo.password);
+  await importRealm(db, {
+    realm: DEMO_REALM,
+    displayName: "Demo",
+    x509: demoX509(pki.caPem),
+    clients: [{
+      clientId: DEMO_CLIENT,
+      name: "Demo application",
+      secret: demo.clientSecret,
+      redirectUris: ["http://localhost:3000/*", "http://127.0.0.1:3000/*"],
+      postLogoutRedirectUris: ["http://localhost:3000/*", "http://127.0.0.1:3000/*"],
+      directAccessGrantsEnabled: true,
+      serviceAccountsEnabled: true,
+    }],
+    users: [{
+      username: DEMO_USER, email: DEMO_EMAIL, emailVerified: true, firstName: "Demo", lastName: "User",
+      credentials: [{ type: "password", value: demo.password }],
+    }],
+  });
+  if (created) {
+    fs.mkdirSync(settings.dataDir, { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
+  }
+  return { demo, pki, created };
 }
 
 const password = () => randomBytes(12).toString("base64url");
@@ -49,30 +99,15 @@ export async function bootstrap(db: Prisma, settings: Settings): Promise<Bootstr
   }
   const file = demoCredentialsFile(settings.dataDir);
   if (settings.demo && result.createdMaster && !(await realms.findByName(DEMO_REALM))) {
-    const demo: DemoCredentials = { clientId: DEMO_CLIENT, clientSecret: password() + password(), username: DEMO_USER, password: password() };
-    await importRealm(db, {
-      realm: DEMO_REALM,
-      displayName: "Demo",
-      clients: [{
-        clientId: DEMO_CLIENT,
-        name: "Demo application",
-        secret: demo.clientSecret,
-        redirectUris: ["http://localhost:3000/*", "http://127.0.0.1:3000/*"],
-        postLogoutRedirectUris: ["http://localhost:3000/*", "http://127.0.0.1:3000/*"],
-        directAccessGrantsEnabled: true,
-        serviceAccountsEnabled: true,
-      }],
-      users: [{
-        username: DEMO_USER, email: "demo@example.org", emailVerified: true, firstName: "Demo", lastName: "User",
-        credentials: [{ type: "password", value: demo.password }],
-      }],
-    });
-    fs.mkdirSync(settings.dataDir, { recursive: true });
-    fs.writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
+    await ensureDemo(db, settings);
     result.createdDemo = true;
   }
   if (settings.demo && fs.existsSync(file) && (await realms.findByName(DEMO_REALM))) {
     result.demo = JSON.parse(fs.readFileSync(file, "utf8")) as DemoCredentials;
+    const pkiDir = path.join(settings.dataDir, "demo-pki");
+    if (fs.existsSync(path.join(pkiDir, `${result.demo.username}.crt`))) {
+      result.demoPki = await ensureDemoPki(settings.dataDir, { username: result.demo.username, email: DEMO_EMAIL }, result.demo.password);
+    }
   }
   return result;
 }

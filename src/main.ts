@@ -91,6 +91,15 @@ function program(settings: () => Settings): Command {
       const { userPasswd } = await import("./cli/user.ts");
       out(await withServices(settings(), (s) => userPasswd(adminDeps(s), r, u, o)));
     });
+  cli.command("demo")
+    .description("set up the demo realm with certificate login: a demo CA (trusted by the realm), a client certificate for the demo user (PEM, key, .p12), and print how to use them")
+    .action(async () => {
+      const s = settings();
+      const [{ ensureDemo }, { demoInstructions }, { loadTls }] = await Promise.all([import("./bootstrap.ts"), import("./cli/serve.ts"), import("./http/tls.ts")]);
+      const { demo, pki } = await withServices(s, (svc) => ensureDemo(svc.db.prisma, s));
+      const tls = await loadTls({ dataDir: s.dataDir, certFile: s.tlsCertFile, keyFile: s.tlsKeyFile, publicHost: new URL(s.publicUrl).hostname });
+      out(demoInstructions(s.publicUrl, tls.trustFile, demo, pki).join("\n"));
+    });
   cli.command("events").argument("<realm>", "realm name")
     .option("--type <type...>", "event types (LOGIN, LOGIN_ERROR, REGISTER, …; repeatable or comma-separated)")
     .option("--client <clientId>").option("--user <userId>")

@@ -1,6 +1,7 @@
 // `x509-idp serve`: migrate, bootstrap on first start, then serve HTTPS (and HTTP when configured) until a signal.
 import path from "node:path";
-import { bootstrap, DEMO_REALM, type BootstrapResult } from "../bootstrap.ts";
+import { bootstrap, DEMO_REALM, type BootstrapResult, type DemoCredentials } from "../bootstrap.ts";
+import type { DemoPki } from "../demo/pki.ts";
 import type { Settings } from "../config/env.ts";
 import { startServers, type RunningServer } from "../http/server.ts";
 import { loadTls } from "../http/tls.ts";
@@ -51,16 +52,29 @@ export function banner(s: Started): string {
   if (s.boot.adminPassword) {
     lines.push(`Created administrator "${settings.adminUser}" in realm master; password (shown once): ${s.boot.adminPassword}`);
   }
-  if (s.boot.demo) {
-    const d = s.boot.demo;
+  if (s.boot.demo) lines.push(...demoInstructions(settings.publicUrl, s.trustFile, s.boot.demo, s.boot.demoPki));
+  return lines.join("\n");
+}
+
+/** How to use the demo realm: a password token, a certificate token (direct grant over mutual TLS), the browser. */
+export function demoInstructions(publicUrl: string, trustFile: string, d: DemoCredentials, pki: DemoPki | undefined): string[] {
+  const token = `${publicUrl}/realms/${DEMO_REALM}/protocol/openid-connect/token`;
+  const lines = [
+    `Get a token from the ${DEMO_REALM} realm with a password:`,
+    `  curl -s --cacert ${shellPath(trustFile)} ${token} \\`,
+    `    -d grant_type=password -d client_id=${d.clientId} -d client_secret=${d.clientSecret} \\`,
+    `    -d username=${d.username} -d password=${d.password} -d scope=openid`,
+  ];
+  if (pki) {
     lines.push(
-      `Get a token from the ${DEMO_REALM} realm:`,
-      `  curl -s --cacert ${shellPath(s.trustFile)} ${settings.publicUrl}/realms/${DEMO_REALM}/protocol/openid-connect/token \\`,
-      `    -d grant_type=password -d client_id=${d.clientId} -d client_secret=${d.clientSecret} \\`,
-      `    -d username=${d.username} -d password=${d.password} -d scope=openid`,
+      `or with the ${d.username} user's client certificate (no password):`,
+      `  curl -s --cacert ${shellPath(trustFile)} --cert ${shellPath(pki.certFile)} --key ${shellPath(pki.keyFile)} ${token} \\`,
+      `    -d grant_type=password -d client_id=${d.clientId} -d client_secret=${d.clientSecret} -d scope=openid`,
+      `In a browser, import ${shellPath(pki.p12File)} (password ${d.password}) and trust ${shellPath(trustFile)}, then open`,
+      `  ${publicUrl}/realms/${DEMO_REALM}/protocol/openid-connect/auth?client_id=${d.clientId}&response_type=code&scope=openid&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2F`,
     );
   }
-  return lines.join("\n");
+  return lines;
 }
 
 export async function serve(settings: Settings, log: Logger): Promise<void> {

@@ -48,7 +48,7 @@ describe("x509-idp serve", () => {
     dbs.push(db);
     const port = await freePort();
     const first = serve(db, port);
-    await until(() => first.stderr().includes("-d scope=openid"), "the start-up banner");
+    await until(() => first.stderr().includes("redirect_uri="), "the start-up banner");
     const banner = first.stderr();
     const adminPassword = /password \(shown once\): (\S+)/.exec(banner)?.[1];
     expect(adminPassword).toMatch(/^[A-Za-z0-9_-]{16}$/);
@@ -59,18 +59,48 @@ describe("x509-idp serve", () => {
     const tokens = JSON.parse(stdout) as Record<string, string>;
     expect(tokens.access_token).toBeTruthy();
     expect(tokens.id_token).toBeTruthy();
+    // The demo user's certificate: a direct grant over mutual TLS, no password, as printed.
+    const certCurl = banner.slice(banner.indexOf("  curl -s --cacert", banner.indexOf("client certificate"))).split("\n").slice(0, 2).join("\n");
+    expect(certCurl).toMatch(/--cert \S+demo-pki\/demo\.crt --key \S+demo-pki\/demo\.key/);
+    const byCert = JSON.parse((await sh("sh", ["-c", certCurl], { cwd: path.dirname(db.dataDir) })).stdout) as Record<string, string>;
+    expect(byCert.access_token, JSON.stringify(byCert)).toBeTruthy();
+    const idToken = JSON.parse(Buffer.from((byCert.id_token as string).split(".")[1] as string, "base64url").toString()) as Record<string, unknown>;
+    expect(idToken).toMatchObject({ amr: ["x509"], preferred_username: "demo" });
+    // The .p12 opens with the printed password and holds the same certificate.
+    const p12 = /import (\S+demo\.p12) \(password (\S+)\)/.exec(banner);
+    const fromP12 = await sh("openssl", ["pkcs12", "-in", path.resolve(path.dirname(db.dataDir), p12?.[1] ?? ""), "-passin", `pass:${p12?.[2]}`, "-nokeys", "-clcerts"]);
+    expect(fromP12.stdout).toContain("subject=CN = demo, emailAddress = demo@example.org, O = x509-idp demo");
 
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);
 
     const second = serve(db, port);
-    await until(() => second.stderr().includes("-d scope=openid"), "the second start-up banner");
+    await until(() => second.stderr().includes("redirect_uri="), "the second start-up banner");
     expect(second.stderr()).not.toContain("shown once");
     const admin = await sh("curl", ["-s", "--cacert", path.join(db.dataDir, "tls/ca.crt"), `https://localhost:${port}/realms/master/protocol/openid-connect/token`,
       "-d", "grant_type=password", "-d", "client_id=admin-cli", "-d", "username=admin", "-d", `password=${adminPassword}`]);
     expect(JSON.parse(admin.stdout).access_token).toBeTruthy();
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
+  });
+
+  it("x509-idp demo sets up certificate login for a demo realm, and what it prints works", async () => {
+    const db = await freshDatabase();
+    dbs.push(db);
+    const port = await freePort();
+    const env = { IDP_HTTPS_PORT: String(port), IDP_PUBLIC_URL: `https://localhost:${port}`, IDP_DEMO: "false" };
+    const demo = await runCli(db, ["demo"], { env });
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stdout).toContain("--cert ");
+    const again = await runCli(db, ["demo"], { env }); // idempotent
+    expect(again.code, again.stderr).toBe(0);
+    const running = serve(db, port, { IDP_DEMO: "false" });
+    await until(() => running.stderr().includes("listening"), "the start-up banner");
+    const certCurl = again.stdout.slice(again.stdout.indexOf("  curl -s --cacert", again.stdout.indexOf("client certificate"))).split("\n").slice(0, 2).join("\n");
+    const tokens = JSON.parse((await sh("sh", ["-c", certCurl], { cwd: ROOT })).stdout) as Record<string, string>;
+    expect(tokens.access_token, JSON.stringify(tokens)).toBeTruthy();
+    running.child.kill("SIGTERM");
+    expect(await running.exited).toBe(0);
   });
 
   it("x509-idp migrate applies pending migrations once", async () => {
