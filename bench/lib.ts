@@ -128,13 +128,18 @@ export interface LoadOptions {
   request: () => { method: "POST" | "GET"; path: string; headers: Record<string, string>; body?: string };
   /** The response is right (e.g. 200 and a token in the body). */
   ok: (status: number, body: string) => boolean;
+  /** A client certificate (PEM chain) and its key, presented on every connection (mutual TLS). */
+  cert?: string;
+  key?: string;
+  /** Open loop: send this many requests per second whatever the answers' latency (default: closed loop). */
+  rate?: number;
 }
 
 const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 /** Closed-loop load: `connections` keep-alive connections, each sending its next request when the last one ends. */
 export async function load(o: LoadOptions): Promise<LoadResult> {
-  const pool = new Pool(o.base, { connections: o.connections, pipelining: 1, connect: { ca: o.ca } });
+  const pool = new Pool(o.base, { connections: o.connections, pipelining: 1, connect: { ca: o.ca, ...(o.cert && { cert: o.cert, key: o.key }) } });
   const latencies: number[] = [];
   let errors = 0;
   let measuring = false;
@@ -156,7 +161,36 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
       }
     }
   };
-  const workers = Array.from({ length: o.connections }, worker);
+  // Open loop: one request every 1/rate seconds, latency measured from when it was due (no coordinated omission).
+  const paced = async () => {
+    const interval = 1000 / (o.rate as number);
+    const inflight = new Set<Promise<void>>();
+    let next = performance.now();
+    while (running) {
+      const due = next;
+      next += interval;
+      const one = (async () => {
+        const r = o.request();
+        try {
+          const res = await pool.request({ method: r.method, path: r.path, headers: r.headers, ...(r.body !== undefined && { body: r.body }) });
+          const body = await res.body.text();
+          const good = o.ok(res.statusCode, body);
+          if (measuring) {
+            if (good) latencies.push(performance.now() - due);
+            else errors++;
+          }
+        } catch {
+          if (measuring) errors++;
+        }
+      })();
+      inflight.add(one);
+      void one.finally(() => inflight.delete(one));
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    await Promise.all(inflight);
+  };
+  const workers = o.rate ? [paced()] : Array.from({ length: o.connections }, worker);
   await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000));
   measuring = true;
   const started = performance.now();
@@ -184,4 +218,34 @@ export function machine(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model.trim() ?? "unknown CPU";
   return `${model}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+export interface Reference {
+  base: string;
+  pid: number;
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+/** bench/reference-server.ts as its own process, with the TLS material of `server`. */
+export async function startReference(server: Server): Promise<Reference> {
+  const port = await freePort();
+  const tls = path.join(server.dataDir, "tls");
+  const child = spawn(process.execPath, [path.join(ROOT, "bench/reference-server.ts"), String(port), path.join(tls, "server.crt"), path.join(tls, "server.key")], { stdio: ["ignore", "ignore", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
+    child.once("exit", () => reject(new Error("the reference server exited")));
+  });
+  return {
+    base: `https://localhost:${port}`,
+    pid: child.pid ?? 0,
+    rssMiB() {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, "utf8");
+      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
 }

@@ -4,7 +4,9 @@ import fs from "node:fs";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import { cachingSqliteAdapter } from "./sqlite-adapter.ts";
+import { postgresHotSql, registerHotSql, sqliteHotSql } from "./hot-sql.ts";
+import { startCheckpointer, type Checkpointer } from "./sqlite-checkpointer.ts";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "#generated/sqlite/client.ts";
 import { PrismaClient as PostgresClient } from "#generated/postgresql/client.ts";
@@ -98,13 +100,24 @@ export async function openDatabase(url: string, options: { migrate: boolean } = 
   if (options.migrate) await applyMigrations(url);
   const provider: DbProvider = isPostgresUrl(url) ? "postgresql" : "sqlite";
   let prisma: Prisma;
+  let checkpointer: Checkpointer | undefined;
   if (provider === "postgresql") {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     prisma = new PostgresClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) as unknown as Prisma;
+    registerHotSql(prisma, postgresHotSql(pool));
   } else {
-    prisma = new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${sqliteFile(url)}`, timeout: 10_000 }) });
+    const sqlite = cachingSqliteAdapter({ url: `file:${sqliteFile(url)}`, timeout: 10_000 });
+    prisma = new SqliteClient({ adapter: sqlite.factory });
     // Safe with WAL: a power cut can lose the last commits, never corrupt the database.
     await prisma.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
+    registerHotSql(prisma, sqliteHotSql(sqlite.connection));
+    // Copying the WAL back into the database (a checkpoint) costs a fifth of a busy server's time: a worker thread
+    // does it, on its own connection, instead of whichever request happens to fill the WAL.
+    checkpointer = sqliteFile(url) === ":memory:" ? undefined : startCheckpointer(sqliteFile(url));
+    if (checkpointer) {
+      await prisma.$queryRawUnsafe("PRAGMA wal_autocheckpoint = 0");
+      await prisma.$queryRawUnsafe("PRAGMA journal_size_limit = 67108864");
+    }
   }
   return {
     provider,
@@ -117,6 +130,9 @@ export async function openDatabase(url: string, options: { migrate: boolean } = 
         await conn.close();
       }
     },
-    close: () => prisma.$disconnect(),
+    async close() {
+      await checkpointer?.stop();
+      await prisma.$disconnect();
+    },
   };
 }

@@ -4,6 +4,7 @@
 // Contract: node-oidc-provider example/my_adapter.js. Expired rows are invisible at once and deleted by sweepExpired().
 import type { Adapter, AdapterFactory, AdapterPayload } from "oidc-provider";
 import type { Prisma } from "../db/database.ts";
+import { hotSqlOf, type HotSql } from "../db/hot-sql.ts";
 
 /** Supplies the "Client" model: clients live in their own table, managed by the admin API, not by the provider. */
 export type ClientSource = (clientId: string) => Promise<AdapterPayload | undefined>;
@@ -27,7 +28,14 @@ function clientAdapter(clients: ClientSource): Adapter {
   };
 }
 
+// Every token issued and every token presented goes through these two statements (see db/hot-sql.ts).
+const UPSERT = `INSERT INTO "OidcPayload" ("realmId", "model", "id", "payload", "grantId", "userCode", "uid", "expiresAt") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  ON CONFLICT ("realmId", "model", "id") DO UPDATE SET "payload" = excluded."payload", "grantId" = excluded."grantId", "userCode" = excluded."userCode", "uid" = excluded."uid", "expiresAt" = excluded."expiresAt"`;
+const FIND = `SELECT "payload", CASE WHEN "consumedAt" IS NULL THEN 0 ELSE 1 END AS "consumed" FROM "OidcPayload"
+  WHERE "realmId" = $1 AND "model" = $2 AND "id" = $3 AND ("expiresAt" IS NULL OR "expiresAt" > $4)`;
+
 function payloadAdapter(db: Prisma, realmId: string, model: string): Adapter {
+  const hot: HotSql | undefined = hotSqlOf(db);
   const key = (id: string) => ({ realmId_model_id: { realmId, model, id } });
   const live = (row: { payload: string; expiresAt: Date | null; consumedAt: Date | null } | null): AdapterPayload | undefined => {
     if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
@@ -37,6 +45,11 @@ function payloadAdapter(db: Prisma, realmId: string, model: string): Adapter {
   const select = { payload: true, expiresAt: true, consumedAt: true } as const;
   return {
     async upsert(id, payload, expiresIn) {
+      if (hot) {
+        const expiresAt = expiresIn ? hot.timestamp(new Date(Date.now() + expiresIn * 1000)) : null;
+        await hot.run(UPSERT, [realmId, model, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresAt]);
+        return;
+      }
       const columns = {
         payload: JSON.stringify(payload),
         grantId: payload.grantId ?? null,
@@ -47,6 +60,12 @@ function payloadAdapter(db: Prisma, realmId: string, model: string): Adapter {
       await db.oidcPayload.upsert({ where: key(id), create: { realmId, model, id, ...columns }, update: columns });
     },
     async find(id) {
+      if (hot) {
+        const [row] = await hot.all<{ payload: string; consumed: number | string }>(FIND, [realmId, model, id, hot.timestamp(new Date())]);
+        if (!row) return undefined;
+        // A consumed token needs its consumption time: the rare case takes the general path.
+        if (Number(row.consumed) === 0) return JSON.parse(row.payload) as AdapterPayload;
+      }
       return live(await db.oidcPayload.findUnique({ where: key(id), select }));
     },
     async findByUid(uid) {

@@ -4,6 +4,7 @@
 // the user threshold, so one address cannot spray passwords across many accounts.
 // While locked, even the right password fails, with the same message as a wrong one (no account-state oracle).
 import type { Tx } from "../db/database.ts";
+import { hotSqlOf, readTimestamp, type HotSql } from "../db/hot-sql.ts";
 import type { BruteForceSettings } from "../realms/realm-store.ts";
 
 export const IP_FACTOR_MULTIPLIER = 3;
@@ -15,13 +16,18 @@ export interface Lockout {
   until?: Date;
 }
 
+/** The lock check runs on every login: a prepared statement (db/hot-sql.ts). */
+const LOCKED = `SELECT "key", "lockedUntil" FROM "LoginFailure" WHERE "realmId" = $1 AND ("key" = $2 OR "key" = $3) AND "lockedUntil" > $4`;
+
 export class BruteForceGuard {
   readonly #db: Tx;
   readonly #now: () => number;
+  readonly #hot: HotSql | undefined;
 
   constructor(db: Tx, now: () => number = Date.now) {
     this.#db = db;
     this.#now = now;
+    this.#hot = hotSqlOf(db);
   }
 
   static keys(userId: string | undefined, ip: string | undefined): { user?: string; ip?: string } {
@@ -31,10 +37,17 @@ export class BruteForceGuard {
   async check(realmId: string, settings: BruteForceSettings, userId?: string, ip?: string): Promise<Lockout> {
     if (!settings.enabled) return { locked: false };
     const { user, ip: ipKey } = BruteForceGuard.keys(userId, ip);
+    const now = this.#now();
+    if (this.#hot) {
+      const keys = [user, ipKey].filter((k): k is string => !!k);
+      if (keys.length === 0) return { locked: false };
+      const locked = await this.#hot.all<{ key: string; lockedUntil: unknown }>(LOCKED, [realmId, keys[0], keys[1] ?? keys[0], this.#hot.timestamp(new Date(now))]);
+      const hit = locked.find((r) => r.key === user) ?? locked[0];
+      return hit ? { locked: true, by: hit.key === user ? "user" : "ip", until: readTimestamp(hit.lockedUntil) as Date } : { locked: false };
+    }
     const rows = await this.#db.loginFailure.findMany({
       where: { realmId, key: { in: [user, ipKey].filter((k): k is string => !!k) } },
     });
-    const now = this.#now();
     for (const r of rows) {
       if (r.lockedUntil && r.lockedUntil.getTime() > now) {
         return { locked: true, by: r.key === user ? "user" : "ip", until: r.lockedUntil };

@@ -4,7 +4,7 @@ import type { Realm } from "../realms/realm-store.ts";
 import type { X509Flow, X509Settings } from "../realms/x509-settings.ts";
 import { authenticateCertificate, type Certificate, type CertificateLoginOutcome, type DirectoryUser, type RevocationChecker } from "../x509/index.ts";
 import type { BruteForceGuard } from "./brute-force.ts";
-import type { UserStore } from "./user-store.ts";
+import type { UserRecord, UserStore } from "./user-store.ts";
 import { localUserDirectory } from "./x509-directory.ts";
 
 export interface CertificateLoginContext {
@@ -19,11 +19,17 @@ export interface CertificateLoginContext {
 
 const isUniqueViolation = (e: unknown) => typeof e === "object" && e !== null && (e as { code?: unknown }).code === "P2002";
 
+export type LocalCertificateLogin = CertificateLoginOutcome & {
+  /** The logged-in user's full record (on success), as read during the login. */
+  record?: UserRecord;
+};
+
 /** Runs the flow's certificate login for `chain`; the flow must be enabled and configured. */
-export async function loginWithCertificate(c: CertificateLoginContext, flow: X509Flow, chain: Certificate[], hint?: string): Promise<CertificateLoginOutcome> {
+export async function loginWithCertificate(c: CertificateLoginContext, flow: X509Flow, chain: Certificate[], hint?: string): Promise<LocalCertificateLogin> {
   if (!flow.config) throw new Error("the X.509 flow has no configuration");
-  const directory = localUserDirectory(c.users, c.realm);
-  return authenticateCertificate(chain, flow.config, c.x509.trust, {
+  const seen = new Map<string, UserRecord>();
+  const directory = localUserDirectory(c.users, c.realm, seen);
+  const outcome = await authenticateCertificate(chain, flow.config, c.x509.trust, {
     directory,
     now: Date.now(),
     revocation: c.revocation,
@@ -39,6 +45,7 @@ export async function loginWithCertificate(c: CertificateLoginContext, flow: X50
           attributes: spec.attributes,
           realmRoles: [],
         }, null);
+        seen.set(u.id, u);
         const created = { id: u.id, username: u.username, email: u.email, enabled: u.enabled };
         c.onUserCreated?.(created);
         return created;
@@ -48,4 +55,5 @@ export async function loginWithCertificate(c: CertificateLoginContext, flow: X50
       }
     },
   }, hint);
+  return outcome.ok ? { ...outcome, record: seen.get(outcome.user.id) } : outcome;
 }

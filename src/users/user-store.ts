@@ -1,6 +1,7 @@
 // Users of a realm (the local user directory), as plain objects; the only module that reads or writes the
 // User, UserAttribute and UserRole tables.
 import type { Tx } from "../db/database.ts";
+import { hotSqlOf, readBoolean, readTimestamp, type HotSql } from "../db/hot-sql.ts";
 import type { UserRepresentation } from "../admin/representation.ts";
 
 export interface UserRecord {
@@ -91,18 +92,50 @@ function profileColumns(u: UserRepresentation) {
 const attributeRows = (realmId: string, attributes: Record<string, string[]>) =>
   Object.entries(attributes).flatMap(([name, values]) => values.map((value, position) => ({ realmId, name, value, position })));
 
+const USER_COLUMNS = `"id", "realmId", "username", "email", "emailVerified", "enabled", "firstName", "lastName", "passwordHash", "createdAt", "updatedAt"`;
+const USER_BY = {
+  id: `SELECT ${USER_COLUMNS} FROM "User" WHERE "realmId" = $1 AND "id" = $2`,
+  username: `SELECT ${USER_COLUMNS} FROM "User" WHERE "realmId" = $1 AND "username" = $2`,
+  email: `SELECT ${USER_COLUMNS} FROM "User" WHERE "realmId" = $1 AND "email" = $2`,
+} as const;
+const USER_ATTRIBUTES = `SELECT "name", "value" FROM "UserAttribute" WHERE "userId" = $1 ORDER BY "name", "position"`;
+const USER_ROLES = `SELECT "role" FROM "UserRole" WHERE "userId" = $1`;
+
+interface HotUserRow {
+  id: string; realmId: string; username: string; email: string | null; emailVerified: unknown; enabled: unknown;
+  firstName: string | null; lastName: string | null; passwordHash: string | null; createdAt: unknown; updatedAt: unknown;
+}
+
+/** A user by one unique column, on the hot path (every login): three prepared statements, no query engine. */
+async function hotFind(hot: HotSql, by: keyof typeof USER_BY, realmId: string, value: string): Promise<UserRecord | undefined> {
+  const [u] = await hot.all<HotUserRow>(USER_BY[by], [realmId, value]);
+  if (!u) return undefined;
+  const [attrs, roles] = await Promise.all([hot.all<{ name: string; value: string }>(USER_ATTRIBUTES, [u.id]), hot.all<{ role: string }>(USER_ROLES, [u.id])]);
+  const attributes: Record<string, string[]> = {};
+  for (const a of attrs) (attributes[a.name] ??= []).push(a.value);
+  return {
+    id: u.id, realmId: u.realmId, username: u.username, email: u.email, emailVerified: readBoolean(u.emailVerified), enabled: readBoolean(u.enabled),
+    firstName: u.firstName, lastName: u.lastName, passwordHash: u.passwordHash, attributes, realmRoles: roles.map((r) => r.role).sort(),
+    createdAt: readTimestamp(u.createdAt) as Date, updatedAt: readTimestamp(u.updatedAt) as Date,
+  };
+}
+
 export class UserStore {
   readonly #db: Tx;
+  readonly #hot: HotSql | undefined;
   constructor(db: Tx) {
     this.#db = db;
+    this.#hot = hotSqlOf(db);
   }
 
   async findById(realmId: string, id: string): Promise<UserRecord | undefined> {
+    if (this.#hot) return hotFind(this.#hot, "id", realmId, id);
     const r = await this.#db.user.findFirst({ where: { realmId, id }, include: withRelations });
     return r ? toRecord(r) : undefined;
   }
 
   async findByUsername(realmId: string, username: string): Promise<UserRecord | undefined> {
+    if (this.#hot) return hotFind(this.#hot, "username", realmId, username.toLowerCase());
     const r = await this.#db.user.findUnique({
       where: { realmId_username: { realmId, username: username.toLowerCase() } },
       include: withRelations,
@@ -111,6 +144,7 @@ export class UserStore {
   }
 
   async findByEmail(realmId: string, email: string): Promise<UserRecord | undefined> {
+    if (this.#hot) return hotFind(this.#hot, "email", realmId, email.toLowerCase());
     const r = await this.#db.user.findUnique({
       where: { realmId_email: { realmId, email: email.toLowerCase() } },
       include: withRelations,

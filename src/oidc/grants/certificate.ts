@@ -85,7 +85,7 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
     throw fail(answer(outcome), { ...audit, ...(outcome.identity !== undefined && { username: outcome.identity }) }, outcome.user?.id);
   }
   // A username that names someone else than the certificate's user is refused (Keycloak answers 500 here).
-  const user = await deps.users.findById(realm.id, outcome.user.id);
+  const user = outcome.record ?? (await deps.users.findById(realm.id, outcome.user.id));
   if (!user) throw new Error("the user vanished during login");
   if (requested && ![user.username, user.email ?? "", outcome.identity.toLowerCase()].includes(requested.toLowerCase())) {
     throw fail({ status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "invalid_user_credentials", reason: "USERNAME_MISMATCH" }, { ...audit, username: outcome.identity }, user.id);

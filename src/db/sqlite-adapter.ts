@@ -1,0 +1,78 @@
+// Prisma's better-sqlite3 adapter, with prepared statements kept. The adapter prepares every query afresh
+// (`client.prepare(sql).bind(args)`), which costs as much as running it: here `prepare` returns a light statement
+// over a cached one, binding the arguments per call instead of once and for all (better-sqlite3 statements cannot
+// be re-bound). Prisma's queries come from a small fixed set, so the cache stays small; it is bounded anyway.
+import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
+
+type Statement = BetterSqlite3.Statement<unknown[]>;
+const MAX_STATEMENTS = 500;
+
+/** What the adapter uses of a statement. */
+interface AdapterStatement {
+  readonly reader: boolean;
+  bind(args: unknown[]): AdapterStatement;
+  columns(): BetterSqlite3.ColumnDefinition[];
+  run(): BetterSqlite3.RunResult;
+  raw(on?: boolean): { all(): unknown[] };
+  all(): unknown[];
+}
+
+function wrap(st: Statement, args: unknown[] = []): AdapterStatement {
+  return {
+    get reader() {
+      return st.reader;
+    },
+    bind: (a) => wrap(st, a),
+    columns: () => st.columns(),
+    run: () => st.run(...args),
+    raw: (on = true) => ({ all: () => st.raw(on).all(...args) }),
+    all: () => st.raw(false).all(...args),
+  };
+}
+
+function cacheStatements(db: BetterSqlite3.Database): void {
+  const prepare = db.prepare.bind(db) as (sql: string) => Statement;
+  const cache = new Map<string, Statement>();
+  (db as unknown as { prepare(sql: string): AdapterStatement }).prepare = (sql: string) => {
+    let st = cache.get(sql);
+    if (!st) {
+      st = prepare(sql);
+      if (cache.size >= MAX_STATEMENTS) cache.delete(cache.keys().next().value as string);
+      cache.set(sql, st);
+    }
+    return wrap(st);
+  };
+}
+
+type Factory = InstanceType<typeof PrismaBetterSqlite3>;
+
+/** The factory, and the connection it opened (for statements of x509-idp's own on the same connection). */
+export function cachingSqliteAdapter(config: ConstructorParameters<typeof PrismaBetterSqlite3>[0]): { factory: Factory; connection(): BetterSqlite3.Database } {
+  const inner = new PrismaBetterSqlite3(config);
+  const connect = inner.connect.bind(inner);
+  let client: BetterSqlite3.Database | undefined;
+  inner.connect = async () => {
+    const adapter = await connect();
+    client = (adapter as unknown as { client: BetterSqlite3.Database }).client;
+    const prepare = client.prepare.bind(client);
+    cacheStatements(client);
+    // x509-idp's own statements keep the driver's prepare (they are cached where they are used).
+    connectionPrepare.set(client, prepare);
+    return adapter;
+  };
+  return {
+    factory: inner,
+    connection() {
+      if (!client) throw new Error("the SQLite connection is not open yet");
+      return client;
+    },
+  };
+}
+
+const connectionPrepare = new WeakMap<BetterSqlite3.Database, (sql: string) => BetterSqlite3.Statement<unknown[]>>();
+
+/** A plain prepared statement on a connection whose prepare() the Prisma adapter wraps. */
+export function prepareDirect(db: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement<unknown[]> {
+  return (connectionPrepare.get(db) ?? ((s: string) => db.prepare(s) as BetterSqlite3.Statement<unknown[]>))(sql);
+}
