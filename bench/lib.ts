@@ -67,7 +67,8 @@ export async function startServer(kind: "sqlite" | "postgres", env: Record<strin
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "x509idp-bench-"));
   const db = await database(kind, dataDir);
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "src/main.ts"), "serve"], {
+  // As `npm start` runs it (bin/x509-idp: memory settings included).
+  const child: ChildProcess = spawn(path.join(ROOT, "bin/x509-idp"), ["serve"], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: db.url, IDP_DATA_DIR: dataDir, IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1", IDP_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "pipe"],

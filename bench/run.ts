@@ -2,7 +2,7 @@
 // rewrites bench/RESULTS.md. BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) tune the runs.
 import fs from "node:fs";
 import path from "node:path";
-import { load, machine, postgresAvailable, startServer, type LoadResult, type Server } from "./lib.ts";
+import { load, machine, postgresAvailable, startReference, startServer, type LoadResult, type Server } from "./lib.ts";
 import { validationBenchmarks } from "./validation.ts";
 import { worstCases, x509Benchmarks } from "./x509.ts";
 
@@ -27,6 +27,20 @@ interface Demo {
 const demoOf = (s: Server) => JSON.parse(fs.readFileSync(path.join(s.dataDir, "demo-credentials.json"), "utf8")) as Demo;
 const tokenPath = "/realms/demo/protocol/openid-connect/token";
 const hasToken = (status: number, body: string) => status === 200 && body.includes('"access_token"');
+/** The demo user's client certificate (x509-idp's first start makes it). */
+const demoCertificate = (s: Server) => ({
+  cert: fs.readFileSync(path.join(s.dataDir, "demo-pki", "demo.crt"), "utf8"),
+  key: fs.readFileSync(path.join(s.dataDir, "demo-pki", "demo.key"), "utf8"),
+});
+const certificateGrant = (s: Server, connections: number, rate?: number) => {
+  const d = demoOf(s);
+  const body = new URLSearchParams({ grant_type: "password", client_id: d.clientId, client_secret: d.clientSecret, scope: "openid" }).toString();
+  return load({
+    base: s.base, ca: s.ca, ...demoCertificate(s), connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken, ...(rate && { rate }),
+    request: () => ({ method: "POST", path: tokenPath, headers: { "content-type": "application/x-www-form-urlencoded" }, body }),
+  });
+};
+const CERTIFICATE_GRANT = "token endpoint, direct grant with a client certificate (mutual TLS, validation, user lookup, 3 tokens stored, ID token signed)";
 
 const scenarios: { name: string; run: (s: Server, connections: number) => Promise<LoadResult> }[] = [
   {
@@ -47,6 +61,7 @@ const scenarios: { name: string; run: (s: Server, connections: number) => Promis
       });
     },
   },
+  { name: CERTIFICATE_GRANT, run: (s, connections) => certificateGrant(s, connections) },
   {
     name: "token endpoint, password grant (argon2id verification per request)",
     run: (s, connections) => {
@@ -86,6 +101,28 @@ for (const database of databases) {
   }
 }
 
+// The certificate grant against the bare reference (same TLS material, one ES256 signature per request), and its
+// latency at half its peak rate (open loop), on SQLite.
+const peak = rows.find((r) => r.scenario === CERTIFICATE_GRANT && r.database === "sqlite");
+const compare = await (async () => {
+  const server = await startServer("sqlite");
+  const reference = await startReference(server);
+  try {
+    const ref = await load({
+      base: reference.base, ca: server.ca, ...demoCertificate(server), connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: 2, ok: hasToken,
+      request: () => ({ method: "POST", path: "/token", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=password" }),
+    });
+    const referenceRss = reference.rssMiB();
+    await reference.stop();
+    const halfRate = Math.max(1, Math.round((peak?.result.rps ?? 100) / 2));
+    const half = await certificateGrant(server, CONNECTIONS, halfRate);
+    return { ref, referenceRss, half, halfRate, rss: server.rssMiB() };
+  } finally {
+    await server.stop();
+  }
+})();
+process.stderr.write(`reference: ${compare.ref.rps} req/s; certificate grant at ${compare.halfRate} req/s: p99 ${compare.half.p99} ms\n`);
+
 const table = [
   "| scenario | database | connections | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors | server RSS MiB |",
   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -122,6 +159,21 @@ Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString()}.
   Only correct answers (200 with an access token) count; anything else is an error.
 
 ${table}
+
+## Certificate direct grant against a bare reference
+
+The reference (bench/reference-server.ts) is a plain Node HTTPS server on the same machine with x509-idp's TLS
+settings and certificate, answering each request with one ES256-signed JWT about the presented client certificate:
+the ceiling of "mutual TLS + HTTP + one signature" here. Same load generator, same client certificate.
+
+| | requests/s | p50 ms | p99 ms | server RSS MiB |
+|---|---:|---:|---:|---:|
+| reference server | ${compare.ref.rps} | ${compare.ref.p50} | ${compare.ref.p99} | ${compare.referenceRss} |
+| x509-idp certificate direct grant (SQLite, closed loop, ${CONNECTIONS} connections) | ${peak?.result.rps ?? "–"} | ${peak?.result.p50 ?? "–"} | ${peak?.result.p99 ?? "–"} | ${peak?.rssMiB ?? "–"} |
+| x509-idp at half its peak, open loop (${compare.halfRate} req/s) | ${compare.half.rps} | ${compare.half.p50} | ${compare.half.p99} | ${compare.rss} |
+
+x509-idp reaches ${peak ? Math.round((peak.result.rps / compare.ref.rps) * 100) : "–"} % of the reference. Targets: ≥ 1,000 direct grants per second,
+≥ 40 % of the reference, p99 under 25 ms at half the peak load, server RSS under 250 MB.
 
 ## X.509 identity extraction (src/x509, one core)
 
