@@ -7,6 +7,8 @@ import type { Logger } from "./log.ts";
 import { RealmRegistry } from "./oidc/registry.ts";
 import { createRevocationChecker } from "./net/revocation.ts";
 import type { RevocationChecker } from "./x509/revocation/checker.ts";
+import { createLookup } from "./x509/lookup/index.ts";
+import { ClientCertificates } from "./http/client-certificate.ts";
 
 export interface Services {
   settings: Settings;
@@ -17,6 +19,8 @@ export interface Services {
   registry: RealmRegistry;
   /** CRL and OCSP caches shared by every realm of this process. */
   revocation: RevocationChecker;
+  /** Where each request's client certificate comes from (TLS, or a trusted proxy's header). */
+  certificates: ClientCertificates;
   close(): Promise<void>;
 }
 
@@ -25,7 +29,8 @@ export async function createServices(settings: Settings, log: Logger, options: {
   const events = new EventStore(db.prisma, log);
   const views = createViews();
   const revocation = createRevocationChecker(settings.revocation);
-  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation });
+  const certificates = new ClientCertificates(createLookup(settings.x509Lookup.id, settings.x509Lookup.options));
+  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation, certificates });
   return {
     settings,
     log,
@@ -34,6 +39,7 @@ export async function createServices(settings: Settings, log: Logger, options: {
     views,
     registry,
     revocation,
+    certificates,
     async close() {
       await events.flush();
       await db.close();

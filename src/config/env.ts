@@ -1,8 +1,13 @@
 // Process settings: every environment variable x509-idp reads, validated once at start-up.
 // This file is the source of truth for the README's configuration table; a bad value stops the start with a
 // message that names the variable.
+import fs from "node:fs";
 import path from "node:path";
+import { parseEnv } from "node:util";
 import { z } from "zod";
+import { TrustedProxies } from "../net/trusted-proxies.ts";
+import { X509ConfigError } from "../x509/errors.ts";
+import { createLookup, LOOKUP_IDS, type LookupId } from "../x509/lookup/index.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => ["true", "1", "yes"].includes(v));
@@ -27,7 +32,14 @@ const schema = z
     IDP_CRL_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(100 * 1024 * 1024),
     IDP_CRL_MIN_RELOAD_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
     IDP_CRL_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(31_536_000).optional(),
+    IDP_TRUSTED_PROXIES: z.string().optional(),
+    IDP_X509_LOOKUP: z.enum(LOOKUP_IDS).default("tls"),
   });
+
+/** IDP_X509_LOOKUP_SSL_CLIENT_CERT=… is the lookup option ssl-client-cert (Keycloak's option names, in capitals). */
+const LOOKUP_OPTION_PREFIX = "IDP_X509_LOOKUP_";
+const optionName = (variable: string) => variable.slice(LOOKUP_OPTION_PREFIX.length).toLowerCase().replaceAll("_", "-");
+const optionVariable = (option: string) => LOOKUP_OPTION_PREFIX + option.toUpperCase().replaceAll("-", "_");
 
 export interface Settings {
   dataDir: string;
@@ -44,6 +56,10 @@ export interface Settings {
   demo: boolean;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   revocation: RevocationSettings;
+  /** Peers whose forwarded header fields (client certificate, address, scheme, host) are believed. */
+  trustedProxies: TrustedProxies;
+  /** Where client certificates come from: the TLS connection, or a header of a trusted proxy. */
+  x509Lookup: { id: LookupId; options: Record<string, string> };
 }
 
 export interface RevocationSettings {
@@ -58,11 +74,53 @@ export interface RevocationSettings {
 
 export class SettingsError extends Error {}
 
-export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+/**
+ * IDP_CONFIG_FILE: a file of NAME=value lines (the .env format) supplying the variables the environment does not set.
+ * The environment wins, so a container or service manager can override any line.
+ */
+function withConfigFile(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const file = optional(env.IDP_CONFIG_FILE);
+  if (file === undefined) return env;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new SettingsError(`invalid configuration:\n  IDP_CONFIG_FILE: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  const fromFile = parseEnv(text);
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const [k, v] of Object.entries(env)) if (optional(v) !== undefined || !(k in fromFile)) merged[k] = v;
+  return merged;
+}
+
+export function loadSettings(given: Record<string, string | undefined> = process.env): Settings {
+  const env = withConfigFile(given);
   const picked = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, optional(env[k])]));
   const parsed = schema.safeParse(picked);
   const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join(".") || "environment"}: ${i.message}`);
   if ((picked.IDP_TLS_CERT === undefined) !== (picked.IDP_TLS_KEY === undefined)) lines.push("  IDP_TLS_CERT, IDP_TLS_KEY: set both or neither");
+  let trustedProxies = new TrustedProxies([]);
+  try {
+    trustedProxies = TrustedProxies.parse(picked.IDP_TRUSTED_PROXIES);
+  } catch (e) {
+    lines.push(`  IDP_TRUSTED_PROXIES: ${(e as Error).message}`);
+  }
+  const lookupId = parsed.success ? parsed.data.IDP_X509_LOOKUP : "tls";
+  const lookupOptions: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith(LOOKUP_OPTION_PREFIX) && optional(v) !== undefined) lookupOptions[optionName(k)] = (v as string).trim();
+  }
+  if (parsed.success) {
+    try {
+      createLookup(lookupId, lookupOptions);
+    } catch (e) {
+      if (!(e instanceof X509ConfigError)) throw e;
+      lines.push(`  ${optionVariable(e.key)}: ${e.message.slice(e.key.length + 2)} (IDP_X509_LOOKUP=${lookupId})`);
+    }
+  }
+  if (lookupId !== "tls" && trustedProxies.empty) {
+    lines.push(`  IDP_TRUSTED_PROXIES: IDP_X509_LOOKUP=${lookupId} reads client certificates from a header, which anyone could send: list the proxies' addresses (e.g. IDP_TRUSTED_PROXIES=10.0.0.5/32)`);
+  }
   if (!parsed.success || lines.length) throw new SettingsError(`invalid configuration:\n${lines.join("\n")}`);
   const e = parsed.data;
   const dataDir = path.resolve(e.IDP_DATA_DIR);
@@ -87,5 +145,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       crlMinReloadSeconds: e.IDP_CRL_MIN_RELOAD_SECONDS,
       crlMaxAgeSeconds: e.IDP_CRL_MAX_AGE_SECONDS,
     },
+    trustedProxies,
+    x509Lookup: { id: lookupId, options: lookupOptions },
   };
 }

@@ -3,7 +3,7 @@
 import type { Prisma, Tx } from "../db/database.ts";
 import type { Logger } from "../log.ts";
 
-/** Keycloak's event type names, so existing dashboards and queries keep working. */
+/** Keycloak's event type names, so existing dashboards and queries keep working (and one of x509-idp's). */
 export type EventType =
   | "LOGIN" | "LOGIN_ERROR"
   | "CODE_TO_TOKEN" | "CODE_TO_TOKEN_ERROR"
@@ -12,7 +12,9 @@ export type EventType =
   | "LOGOUT" | "LOGOUT_ERROR"
   | "INTROSPECT_TOKEN" | "INTROSPECT_TOKEN_ERROR"
   | "REVOKE_GRANT" | "USER_INFO_REQUEST_ERROR"
-  | "REGISTER";
+  | "REGISTER"
+  /** x509-idp's own: a certificate header from a peer outside IDP_TRUSTED_PROXIES (ignored). */
+  | "UNTRUSTED_PROXY_HEADER";
 
 export type EventDetails = Record<string, string | number | boolean | string[] | undefined>;
 

@@ -71,7 +71,8 @@ function realmDispatch(services: Services) {
 }
 
 export function createApp(services: Services): Koa {
-  const app = new Koa({ proxy: false });
+  // X-Forwarded-* count only from trusted proxies: the request gate (forwarded.ts) removed everyone else's.
+  const app = new Koa({ proxy: true });
   app.silent = true; // errors are logged by errorHandler, once
   app.use(requestLog(services));
   app.use(errorHandler(services.log, services.views));
@@ -82,7 +83,7 @@ export function createApp(services: Services): Koa {
   const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation });
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));
-  const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events, revocation: services.revocation, log: services.log });
+  const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events, revocation: services.revocation, log: services.log, certificates: services.certificates });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods({ throw: true }));
   app.use(realmDispatch(services));

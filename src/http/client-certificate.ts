@@ -1,6 +1,9 @@
-// The certificate chain the client presented on this TLS connection, parsed once per connection (renegotiation is
-// disabled on the HTTPS server, so it cannot change). Plain HTTP connections have none; certificates forwarded by
-// reverse proxies are a later release's lookup providers.
+// The certificate chain a request presents, from one of two places:
+//   - a trusted proxy's header fields, read by the configured lookup (IDP_X509_LOOKUP, src/x509/lookup/); from a
+//     trusted proxy only the header counts (a proxy's own TLS certificate is not the user's);
+//   - otherwise the TLS connection itself (parsed once per connection: renegotiation is disabled on the HTTPS server).
+// Either way the chain is only what was presented: validation completes and verifies it against the realm's trust
+// anchors.
 //
 // A resumed TLS session carries the client's certificate but not the intermediates it sent (OpenSSL keeps only the
 // leaf in the session), so the chain of each full handshake is remembered by its leaf and given back when that
@@ -8,18 +11,25 @@
 import type { IncomingMessage } from "node:http";
 import { TLSSocket, type PeerCertificate, type DetailedPeerCertificate } from "node:tls";
 import { X509Certificate } from "node:crypto";
-import { Certificate, CertificateParseError } from "../x509/index.ts";
+import { Certificate, CertificateParseError, type CertificateLookup, type HeaderFields, type LookupErrorCode } from "../x509/index.ts";
 import { Lru } from "../x509/signature.ts";
+import type { EventRecorder } from "../events/event-store.ts";
+import { originOf } from "./forwarded.ts";
 
-interface Presented {
-  chain: Certificate[];
-  /** The leaf as node:crypto sees it (oidc-provider's mTLS thumbprints). */
-  leaf: X509Certificate;
-}
+export type Presented = (
+  | { kind: "certificate"; chain: Certificate[] }
+  /** `note`: the proxy sent a certificate that its configuration says not to use (nginx's failed verification). */
+  | { kind: "none"; note?: string }
+  | { kind: "invalid"; code: LookupErrorCode; message: string }
+) & {
+  /** "tls", or the lookup that read a trusted proxy's header. */
+  source: string;
+  /** Certificate header fields an untrusted peer sent: ignored, to be recorded as a warning. */
+  ignoredHeaders: readonly string[];
+};
 
-const cache = new WeakMap<TLSSocket, Presented | null>();
 const MAX_CHAIN = 10;
-const chainsByLeaf = new Lru<string, Buffer[]>(10_000);
+const NONE = { kind: "none", source: "tls", ignoredHeaders: [] } as const satisfies Presented;
 
 function peerDers(socket: TLSSocket): { ders: Buffer[]; leafKey: string } | undefined {
   const peer = socket.getPeerCertificate(true) as DetailedPeerCertificate | PeerCertificate | null;
@@ -34,46 +44,100 @@ function peerDers(socket: TLSSocket): { ders: Buffer[]; leafKey: string } | unde
   return { ders, leafKey: peer.fingerprint256 };
 }
 
-/** Called for every new TLS connection: remembers the chain of a full handshake for later resumed sessions. */
-export function rememberClientChain(socket: TLSSocket): void {
-  if (socket.isSessionReused()) return;
-  const p = peerDers(socket);
-  if (p && p.ders.length > 1) chainsByLeaf.set(p.leafKey, p.ders);
-}
+export class ClientCertificates {
+  readonly #lookup: CertificateLookup | undefined;
+  readonly #bySocket = new WeakMap<TLSSocket, Certificate[] | null>();
+  readonly #byRequest = new WeakMap<IncomingMessage, Presented>();
+  readonly #x509 = new WeakMap<Certificate, X509Certificate>();
+  readonly #chainsByLeaf = new Lru<string, Buffer[]>(10_000);
 
-function read(socket: TLSSocket): Presented | null {
-  const p = peerDers(socket);
-  if (!p) return null;
-  const { ders, leafKey } = p;
-  if (ders.length === 1 && socket.isSessionReused()) {
-    const earlier = chainsByLeaf.get(leafKey);
-    if (earlier && (earlier[0] as Buffer).equals(ders[0] as Buffer)) ders.splice(0, 1, ...earlier);
+  constructor(lookup: CertificateLookup | undefined) {
+    this.#lookup = lookup;
   }
-  try {
-    return { chain: ders.map((d) => new Certificate(new Uint8Array(d.buffer, d.byteOffset, d.length))), leaf: new X509Certificate(ders[0] as Buffer) };
-  } catch (e) {
-    if (e instanceof CertificateParseError) return null;
-    throw e;
+
+  /** Header fields the lookup reads: the request gate removes them when an untrusted peer sends them. */
+  get headers(): readonly string[] {
+    return this.#lookup?.headers ?? [];
+  }
+
+  /** Called for every new TLS connection: remembers the chain of a full handshake for later resumed sessions. */
+  rememberChain(socket: TLSSocket): void {
+    if (socket.isSessionReused()) return;
+    const p = peerDers(socket);
+    if (p && p.ders.length > 1) this.#chainsByLeaf.set(p.leafKey, p.ders);
+  }
+
+  /** What this request presents (computed once per request). */
+  presented(req: IncomingMessage): Presented {
+    let p = this.#byRequest.get(req);
+    if (!p) {
+      p = this.#compute(req);
+      this.#byRequest.set(req, p);
+    }
+    return p;
+  }
+
+  /** The chain (leaf first), or undefined when there is no usable certificate. */
+  chain(req: IncomingMessage): Certificate[] | undefined {
+    const p = this.presented(req);
+    return p.kind === "certificate" ? p.chain : undefined;
+  }
+
+  /** The leaf for oidc-provider (certificate-bound tokens, RFC 8705), or undefined. */
+  x509(req: IncomingMessage): X509Certificate | undefined {
+    const leaf = this.chain(req)?.[0];
+    if (!leaf) return undefined;
+    let x = this.#x509.get(leaf);
+    if (!x) {
+      x = new X509Certificate(leaf.der);
+      this.#x509.set(leaf, x);
+    }
+    return x;
+  }
+
+  #compute(req: IncomingMessage): Presented {
+    const origin = originOf(req);
+    if (this.#lookup && origin.trustedProxy) {
+      const r = this.#lookup.lookup(req.headersDistinct as HeaderFields);
+      const source = this.#lookup.id;
+      if (r.kind === "chain") return { kind: "certificate", chain: r.chain, source, ignoredHeaders: [] };
+      if (r.kind === "error") return { kind: "invalid", code: r.code, message: r.message, source, ignoredHeaders: [] };
+      return { kind: "none", source, ignoredHeaders: [], ...(r.note !== undefined && { note: r.note }) };
+    }
+    const chain = req.socket instanceof TLSSocket ? this.#tlsChain(req.socket) : undefined;
+    const ignoredHeaders = origin.ignoredHeaders;
+    if (!chain) return ignoredHeaders.length ? { ...NONE, ignoredHeaders } : NONE;
+    return { kind: "certificate", chain, source: "tls", ignoredHeaders };
+  }
+
+  #tlsChain(socket: TLSSocket): Certificate[] | undefined {
+    let chain = this.#bySocket.get(socket);
+    if (chain === undefined) {
+      chain = this.#readTls(socket);
+      this.#bySocket.set(socket, chain);
+    }
+    return chain ?? undefined;
+  }
+
+  #readTls(socket: TLSSocket): Certificate[] | null {
+    const p = peerDers(socket);
+    if (!p) return null;
+    const { ders, leafKey } = p;
+    if (ders.length === 1 && socket.isSessionReused()) {
+      const earlier = this.#chainsByLeaf.get(leafKey);
+      if (earlier && (earlier[0] as Buffer).equals(ders[0] as Buffer)) ders.splice(0, 1, ...earlier);
+    }
+    try {
+      return ders.map((d) => new Certificate(new Uint8Array(d.buffer, d.byteOffset, d.length)));
+    } catch (e) {
+      if (e instanceof CertificateParseError) return null;
+      throw e;
+    }
   }
 }
 
-function presented(req: IncomingMessage): Presented | null {
-  const socket = req.socket;
-  if (!(socket instanceof TLSSocket)) return null;
-  let p = cache.get(socket);
-  if (p === undefined) {
-    p = read(socket);
-    cache.set(socket, p);
-  }
-  return p;
-}
-
-/** The client's certificate chain (leaf first), or undefined when it presented none. */
-export function clientCertificateChain(req: IncomingMessage): Certificate[] | undefined {
-  return presented(req)?.chain;
-}
-
-/** The client's certificate for oidc-provider (certificate-bound tokens), or undefined. */
-export function clientX509Certificate(req: IncomingMessage): X509Certificate | undefined {
-  return presented(req)?.leaf;
+/** A forged certificate header is worth an audit entry in the realm it was aimed at (besides the log line). */
+export function recordIgnoredHeaders(events: EventRecorder, p: Presented, base: { realmId: string; clientId?: string | undefined; ipAddress?: string | undefined }): void {
+  if (p.ignoredHeaders.length === 0) return;
+  events.record({ ...base, type: "UNTRUSTED_PROXY_HEADER", details: { headers: p.ignoredHeaders.join(", "), used: p.kind === "certificate" ? "tls certificate" : "no certificate" } });
 }

@@ -21,7 +21,7 @@ import { authenticatePassword } from "../users/password-login.ts";
 import { UserStore } from "../users/user-store.ts";
 import { loginWithCertificate } from "../users/certificate-login.ts";
 import { certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../x509/index.ts";
-import { clientCertificateChain } from "./client-certificate.ts";
+import { recordIgnoredHeaders, type ClientCertificates } from "./client-certificate.ts";
 import type { Logger } from "../log.ts";
 import { readForm } from "./body.ts";
 import { HttpError, notFound } from "./errors.ts";
@@ -34,6 +34,7 @@ export interface InteractionDeps {
   events: EventRecorder;
   revocation: RevocationChecker;
   log: Logger;
+  certificates: ClientCertificates;
 }
 
 type Details = Awaited<ReturnType<RealmRuntime["provider"]["interactionDetails"]>>;
@@ -152,9 +153,22 @@ export function interactionRoutes(deps: InteractionDeps): Router {
    */
   async function certificateStep(ctx: Context, runtime: RealmRuntime, details: Details, uid: string): Promise<boolean> {
     const flow = runtime.x509.browser;
-    const chain = clientCertificateChain(ctx.req);
+    const presented = deps.certificates.presented(ctx.req);
+    const clientId = String(details.params.client_id);
+    recordIgnoredHeaders(events, presented, { realmId: runtime.realm.id, clientId, ipAddress: ctx.ip });
     const hint = typeof details.params.login_hint === "string" ? details.params.login_hint : undefined;
     if (!flow.enabled) return false;
+    if (presented.kind === "invalid") {
+      deps.log.warn({ realm: runtime.realm.name, lookup: presented.source, code: presented.code, detail: presented.message }, "the client certificate forwarded by the proxy cannot be read");
+      events.record({
+        realmId: runtime.realm.id, type: "LOGIN_ERROR", clientId, ipAddress: ctx.ip, error: "invalid_user_credentials",
+        details: { auth_method: "x509", reason: "FORWARDED_CERTIFICATE_INVALID", lookup_error: presented.code, redirect_uri: String(details.params.redirect_uri) },
+      });
+      loginPage(ctx, runtime, uid, { errors: [t(ctx, "x509ForwardedCertificateInvalid")], username: hint ?? "" });
+      return true;
+    }
+    if (presented.kind === "none" && presented.note) deps.log.info({ realm: runtime.realm.name, lookup: presented.source, note: presented.note }, "client certificate not used");
+    const chain = presented.kind === "certificate" ? presented.chain : undefined;
     if (!chain) {
       if (!flow.config?.requirePassword) return false;
       loginPage(ctx, runtime, uid, { errors: [t(ctx, "x509CertificateRequired")], username: hint ?? "" });
@@ -165,7 +179,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return true;
     }
     const realm = runtime.realm;
-    const clientId = String(details.params.client_id);
     const audit = certificateAudit(chain[0] as Certificate);
     const outcome = await loginWithCertificate(certificateContext(ctx, runtime, details), flow, chain, hint);
     if (!outcome.ok) {
@@ -210,7 +223,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
    */
   async function confirmPending(ctx: Context, runtime: RealmRuntime, details: Details, uid: string, token: string | undefined) {
     const pending = readPending(runtime, uid, token);
-    const chain = clientCertificateChain(ctx.req);
+    const chain = deps.certificates.chain(ctx.req);
     const flow = runtime.x509.browser;
     if (!pending || !chain || !flow.enabled || !flow.config || (chain[0] as Certificate).sha256 !== pending.certSha256) return undefined;
     const hint = typeof details.params.login_hint === "string" ? details.params.login_hint : undefined;

@@ -8,7 +8,7 @@ import { sweepExpired } from "../oidc/adapter.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
 import type { Services } from "../services.ts";
 import { createApp } from "./app.ts";
-import { rememberClientChain } from "./client-certificate.ts";
+import { requestGate } from "./forwarded.ts";
 import type { TlsMaterial } from "./tls.ts";
 
 export interface RunningServer {
@@ -46,15 +46,22 @@ function tune(server: http.Server): void {
 
 export async function startServers(services: Services, tls: TlsMaterial): Promise<RunningServer> {
   const { settings, log } = services;
-  const callback = createApp(services).callback();
+  const app = createApp(services).callback();
+  const gate = requestGate(settings.trustedProxies, services.certificates.headers, log);
+  const callback: http.RequestListener = (req, res) => {
+    gate(req);
+    return app(req, res);
+  };
   const servers: http.Server[] = [];
+  // A forwarded certificate chain is larger than Node's default 16 KiB of header fields allows.
+  const maxHeaderSize = services.certificates.headers.length > 0 ? 64 * 1024 : undefined;
 
-  const secure = https.createServer({ key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2" }, callback);
+  const secure = https.createServer({ key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(maxHeaderSize && { maxHeaderSize }) }, callback);
   tune(secure);
   // A connection's client certificate is read once (http/client-certificate.ts): it must not change underneath.
   secure.on("secureConnection", (socket) => {
     socket.disableRenegotiation();
-    rememberClientChain(socket);
+    services.certificates.rememberChain(socket);
   });
   // A TLS handshake that fails (a scanner, a client that rejects our certificate) is not an application error.
   secure.on("tlsClientError", (err) => log.debug({ err: err.message }, "TLS handshake failed"));
@@ -63,7 +70,7 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
 
   let httpPort: number | undefined;
   if (settings.httpPort !== undefined) {
-    const plain = http.createServer(callback);
+    const plain = http.createServer({ ...(maxHeaderSize && { maxHeaderSize }) }, callback);
     tune(plain);
     httpPort = await listen(plain, settings.httpPort, settings.host, "IDP_HTTP_PORT").catch(async (e: unknown) => {
       await new Promise((r) => secure.close(r));

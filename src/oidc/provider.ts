@@ -19,7 +19,7 @@ import { compareHashedSecret, EXTRA_CLIENT_METADATA, redirectUriMatches, toClien
 import { PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
 import type { PrivateJwk } from "./keys.ts";
 import { clientScopes, grantedScopes } from "./scopes.ts";
-import { clientX509Certificate } from "../http/client-certificate.ts";
+import type { ClientCertificates } from "../http/client-certificate.ts";
 import type { X509Settings } from "../realms/x509-settings.ts";
 import type { RevocationChecker } from "../x509/index.ts";
 
@@ -30,6 +30,7 @@ export interface RealmProviderDeps {
   events: EventRecorder;
   views: Views;
   revocation: RevocationChecker;
+  certificates: ClientCertificates;
 }
 
 export const realmBase = (realm: string) => `/realms/${realm}`;
@@ -106,7 +107,7 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
       revocation: { enabled: true },
       userinfo: { enabled: true },
       // Tokens of a certificate login are bound to the certificate (RFC 8705 §3): userinfo and refresh check it.
-      mTLS: { enabled: true, certificateBoundAccessTokens: true, getCertificate: (ctx) => clientX509Certificate(ctx.req) },
+      mTLS: { enabled: true, certificateBoundAccessTokens: true, getCertificate: (ctx) => deps.certificates.x509(ctx.req) },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => htmlPage(ctx, views, realm, "logout", message(ctx, "logoutConfirmTitle"), { form }),
@@ -160,6 +161,8 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   };
 
   const provider = new Provider(`${deps.publicUrl}${base}`, configuration);
+  // X-Forwarded-* count only from trusted proxies: the request gate (http/forwarded.ts) removed everyone else's.
+  provider.proxy = true;
 
   provider.Client.prototype.compareClientSecret = function (this: Client, actual: string) {
     return compareHashedSecret(this.clientSecret, actual);
@@ -171,7 +174,7 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     return redirectUriMatches(this.postLogoutRedirectUris ?? [], value);
   };
 
-  provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, users, guard, events, x509, revocation: deps.revocation, log })), [...PASSWORD_GRANT_PARAMS]);
+  provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, users, guard, events, x509, revocation: deps.revocation, log, certificates: deps.certificates })), [...PASSWORD_GRANT_PARAMS]);
 
   // Keycloak applies a client's default scopes to every request; oidc-provider only issues what was asked for, so
   // they are added to the authorization request before it is processed.

@@ -48,6 +48,7 @@ function base64Bytes(text: string, what: string): Uint8Array {
 function splitDer(der: Uint8Array, limits: ParseLimits): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let p = 0; p < der.length; ) {
+    if (der[p] !== 0x30) throw new CertificateParseError("MALFORMED_CERTIFICATE", "not a valid X.509 certificate: it does not start with a SEQUENCE");
     if (out.length === limits.maxCertificates) throw new CertificateParseError("CHAIN_TOO_LONG", `more than ${limits.maxCertificates} certificates`);
     let end: number;
     try {
@@ -90,6 +91,7 @@ export function certificateDers(input: string | Uint8Array, limits: ParseLimits 
     for (const m of text.matchAll(PEM_BLOCK)) {
       if (ders.length === limits.maxCertificates) throw new CertificateParseError("CHAIN_TOO_LONG", `more than ${limits.maxCertificates} certificates`);
       const bytes = base64Bytes(m[2] as string, "a PEM block");
+      if (bytes.length === 0) throw new CertificateParseError("BAD_PEM", "an empty CERTIFICATE block");
       // A TRUSTED CERTIFICATE (OpenSSL) is a certificate followed by trust settings: keep the certificate.
       ders.push(splitDer(bytes, limits)[0] as Uint8Array);
     }

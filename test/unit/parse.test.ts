@@ -84,6 +84,9 @@ describe("bounds and errors", () => {
     expect(code(() => parseCertificate(leaf.der.subarray(0, leaf.der.length - 10)))).toBe("MALFORMED_CERTIFICATE");
     expect(code(() => parseCertificate(concat(leaf.der, Uint8Array.of(0x05, 0x00))))).toBe("MALFORMED_CERTIFICATE");
     expect(code(() => parseCertificate("%E0%A4%A"))).toBe("BAD_BASE64");
+    // Found by the lookup fuzzer: an empty block used to yield an undefined certificate.
+    expect(code(() => parseCertificate("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"))).toBe("BAD_PEM");
+    expect(code(() => parseCertificates(`${leaf.pem}-----BEGIN CERTIFICATE----- -----END CERTIFICATE-----`))).toBe("BAD_PEM");
   });
 
   it("refuses oversized input, oversized certificates and over-long chains", () => {

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSettings, SettingsError } from "../../src/config/env.ts";
@@ -33,5 +35,52 @@ describe("process settings", () => {
     expect(attempt).toThrow(SettingsError);
     const message = (() => { try { attempt(); } catch (e) { return (e as Error).message; } return ""; })();
     for (const name of ["IDP_HTTPS_PORT", "DATABASE_URL", "IDP_TLS_CERT", "IDP_LOG_LEVEL", "IDP_PUBLIC_URL"]) expect(message).toContain(name);
+  });
+
+  const messageOf = (env: Record<string, string>) => {
+    try {
+      loadSettings(env);
+    } catch (e) {
+      expect(e).toBeInstanceOf(SettingsError);
+      return (e as Error).message;
+    }
+    return "";
+  };
+
+  it("reads client certificates from the TLS connection unless IDP_X509_LOOKUP names a proxy", () => {
+    expect(loadSettings({}).x509Lookup).toEqual({ id: "tls", options: {} });
+    const s = loadSettings({ IDP_X509_LOOKUP: "nginx", IDP_TRUSTED_PROXIES: "10.0.0.5, 192.168.0.0/16 fd00::/8", IDP_X509_LOOKUP_TRUST_PROXY_VERIFICATION: "true" });
+    expect(s.x509Lookup).toEqual({ id: "nginx", options: { "trust-proxy-verification": "true" } });
+    expect(s.trustedProxies.contains("10.0.0.5")).toBe(true);
+    expect(s.trustedProxies.contains("::ffff:192.168.3.4")).toBe(true);
+    expect(s.trustedProxies.contains("fd00::1")).toBe(true);
+    expect(s.trustedProxies.contains("10.0.0.6")).toBe(false);
+  });
+
+  it("a header lookup without IDP_TRUSTED_PROXIES does not start", () => {
+    expect(messageOf({ IDP_X509_LOOKUP: "haproxy" })).toMatch(/IDP_TRUSTED_PROXIES: IDP_X509_LOOKUP=haproxy reads client certificates from a header/);
+  });
+
+  it("names the variable of a bad lookup option, an unknown provider and a bad CIDR", () => {
+    expect(messageOf({ IDP_X509_LOOKUP: "traefik", IDP_TRUSTED_PROXIES: "10.0.0.1", IDP_X509_LOOKUP_SSL_CERT_CHAIN_PREFIX: "X" })).toMatch(
+      /IDP_X509_LOOKUP_SSL_CERT_CHAIN_PREFIX: not an option of the traefik lookup/,
+    );
+    expect(messageOf({ IDP_X509_LOOKUP: "squid" })).toMatch(/IDP_X509_LOOKUP: /);
+    expect(messageOf({ IDP_TRUSTED_PROXIES: "10.0.0.0/33" })).toMatch(/IDP_TRUSTED_PROXIES: "10.0.0.0\/33" is not an IP address or CIDR block/);
+    expect(messageOf({ IDP_TRUSTED_PROXIES: "proxy.example" })).toMatch(/IDP_TRUSTED_PROXIES/);
+  });
+
+  it("IDP_CONFIG_FILE supplies what the environment does not set; the environment wins", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "x509idp-settings-"));
+    const file = path.join(dir, "x509-idp.env");
+    fs.writeFileSync(file, "# proxy settings\nIDP_X509_LOOKUP=rfc9440\nIDP_TRUSTED_PROXIES=127.0.0.2\nIDP_HTTPS_PORT=9443\n");
+    try {
+      const s = loadSettings({ IDP_CONFIG_FILE: file, IDP_HTTPS_PORT: "8444" });
+      expect(s.x509Lookup.id).toBe("rfc9440");
+      expect(s.httpsPort).toBe(8444);
+      expect(messageOf({ IDP_CONFIG_FILE: path.join(dir, "missing.env") })).toMatch(/IDP_CONFIG_FILE: cannot read .*missing\.env \(ENOENT\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

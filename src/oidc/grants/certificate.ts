@@ -5,7 +5,7 @@
 import type { KoaContextWithOIDC, Provider } from "oidc-provider";
 import type { EventRecorder } from "../../events/event-store.ts";
 import type { Logger } from "../../log.ts";
-import { clientCertificateChain, clientX509Certificate } from "../../http/client-certificate.ts";
+import { recordIgnoredHeaders, type ClientCertificates } from "../../http/client-certificate.ts";
 import type { Realm } from "../../realms/realm-store.ts";
 import type { X509Settings } from "../../realms/x509-settings.ts";
 import type { BruteForceGuard } from "../../users/brute-force.ts";
@@ -22,6 +22,7 @@ export interface CertificateGrantDeps {
   events: EventRecorder;
   revocation: RevocationChecker;
   log: Logger;
+  certificates: ClientCertificates;
 }
 
 interface Answer {
@@ -69,8 +70,17 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
     return grantError(a.error, a.description, a.status);
   };
 
-  const chain = clientCertificateChain(ctx.req);
-  if (!chain) throw fail({ status: 401, error: "invalid_request", description: "X509 client certificate is missing.", event: "user_not_found", reason: "NO_CERTIFICATE" }, {});
+  const presented = deps.certificates.presented(ctx.req);
+  recordIgnoredHeaders(events, presented, base);
+  if (presented.kind === "invalid") {
+    deps.log.warn({ realm: realm.name, lookup: presented.source, code: presented.code, detail: presented.message }, "the client certificate forwarded by the proxy cannot be read");
+    throw fail({ status: 401, error: "invalid_request", description: "The client certificate forwarded by the proxy cannot be read.", event: "invalid_user_credentials", reason: "FORWARDED_CERTIFICATE_INVALID" }, { lookup_error: presented.code });
+  }
+  if (presented.kind === "none") {
+    if (presented.note) deps.log.info({ realm: realm.name, lookup: presented.source, note: presented.note }, "client certificate not used");
+    throw fail({ status: 401, error: "invalid_request", description: "X509 client certificate is missing.", event: "user_not_found", reason: "NO_CERTIFICATE" }, presented.note ? { note: presented.note } : {});
+  }
+  const chain = presented.chain;
   const leaf = chain[0] as Certificate;
   const audit = certificateAudit(leaf);
   if (!x509.directGrant.config) throw fail({ status: 401, error: "invalid_request", description: "Configuration is missing.", event: "user_not_found", reason: "NOT_CONFIGURED" }, audit);
@@ -90,7 +100,7 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
   if (requested && ![user.username, user.email ?? "", outcome.identity.toLowerCase()].includes(requested.toLowerCase())) {
     throw fail({ status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "invalid_user_credentials", reason: "USERNAME_MISMATCH" }, { ...audit, username: outcome.identity }, user.id);
   }
-  const cert = clientX509Certificate(ctx.req);
+  const cert = deps.certificates.x509(ctx.req);
   const { scope, body } = await issueDirectGrantTokens(provider, ctx, user, ["x509"], cert);
   events.record({
     ...base,
