@@ -32,7 +32,7 @@ export function typicalClientCertificate() {
   });
 }
 
-function measure(scenario: string, seconds: number, run: () => void): MicroResult {
+export function measure(scenario: string, seconds: number, run: () => void): MicroResult {
   for (let i = 0; i < 2000; i++) run(); // warm-up: let V8 optimise
   let iterations = 0;
   const end = performance.now() + seconds * 1000;

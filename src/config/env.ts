@@ -36,6 +36,9 @@ const schema = z
     IDP_X509_LOOKUP: z.enum(LOOKUP_IDS).default("tls"),
   });
 
+/** Every variable read, for the README's table (test/unit/settings.test.ts checks that each is documented). */
+export const VARIABLES = [...Object.keys(schema.shape), "IDP_CONFIG_FILE", "IDP_X509_LOOKUP_<OPTION>"];
+
 /** IDP_X509_LOOKUP_SSL_CLIENT_CERT=… is the lookup option ssl-client-cert (Keycloak's option names, in capitals). */
 const LOOKUP_OPTION_PREFIX = "IDP_X509_LOOKUP_";
 const optionName = (variable: string) => variable.slice(LOOKUP_OPTION_PREFIX.length).toLowerCase().replaceAll("_", "-");

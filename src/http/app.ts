@@ -6,6 +6,7 @@ import Koa, { type Context, type Next } from "koa";
 import type { Services } from "../services.ts";
 import { adminRoutes } from "./admin.ts";
 import { errorHandler, HttpError, notFound } from "./errors.ts";
+import { requestGate } from "./forwarded.ts";
 import { healthRoutes } from "./health.ts";
 import { interactionRoutes } from "./interactions.ts";
 import { VIEWS_DIR } from "../views.ts";
@@ -71,9 +72,14 @@ function realmDispatch(services: Services) {
 }
 
 export function createApp(services: Services): Koa {
-  // X-Forwarded-* count only from trusted proxies: the request gate (forwarded.ts) removed everyone else's.
+  // X-Forwarded-* count only from trusted proxies: the request gate, first of all, removes everyone else's.
   const app = new Koa({ proxy: true });
   app.silent = true; // errors are logged by errorHandler, once
+  const gate = requestGate(services.settings.trustedProxies, services.certificates.headers, services.log);
+  app.use((ctx, next) => {
+    gate(ctx.req);
+    return next();
+  });
   app.use(requestLog(services));
   app.use(errorHandler(services.log, services.views));
   app.use(securityHeaders);

@@ -8,7 +8,6 @@ import { sweepExpired } from "../oidc/adapter.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
 import type { Services } from "../services.ts";
 import { createApp } from "./app.ts";
-import { requestGate } from "./forwarded.ts";
 import type { TlsMaterial } from "./tls.ts";
 
 export interface RunningServer {
@@ -46,12 +45,7 @@ function tune(server: http.Server): void {
 
 export async function startServers(services: Services, tls: TlsMaterial): Promise<RunningServer> {
   const { settings, log } = services;
-  const app = createApp(services).callback();
-  const gate = requestGate(settings.trustedProxies, services.certificates.headers, log);
-  const callback: http.RequestListener = (req, res) => {
-    gate(req);
-    return app(req, res);
-  };
+  const callback = createApp(services).callback();
   const servers: http.Server[] = [];
   // A forwarded certificate chain is larger than Node's default 16 KiB of header fields allows.
   const maxHeaderSize = services.certificates.headers.length > 0 ? 64 * 1024 : undefined;

@@ -1,7 +1,7 @@
-// Real reverse proxies for the proxy tests: Debian's nginx and HAProxy, each terminating mutual TLS on a loopback high
-// port in a temporary folder and forwarding to x509-idp over plain HTTP from 127.0.0.2 (the address x509-idp trusts,
-// so that a test talking to x509-idp directly from 127.0.0.1 is an untrusted peer). The configurations are the
-// README's snippets with test paths and ports.
+// Real reverse proxies for the proxy tests: Debian's nginx, HAProxy and Apache httpd, each terminating mutual TLS on a
+// loopback high port in a temporary folder and forwarding to x509-idp over plain HTTP from 127.0.0.2 (the address
+// x509-idp trusts, so that a test talking to x509-idp directly from 127.0.0.1 is an untrusted peer). nginx runs the
+// docker compose deployment's configuration, HAProxy and Apache the README's snippets, each with test paths and ports.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -29,6 +29,9 @@ export interface ProxyOptions {
   /** HAProxy needs a CA file for `verify optional` (x509-idp does the real verification). */
   clientCaPem?: string;
 }
+
+/** Debian installs the proxies into /usr/sbin, which is not on every user's PATH. */
+const binary = (name: string) => (fs.existsSync(`/usr/sbin/${name}`) ? `/usr/sbin/${name}` : name);
 
 const running = new Set<ChildProcess>();
 process.once("exit", () => {
@@ -74,15 +77,32 @@ async function launch(command: string, args: string[], dir: string, port: number
   };
 }
 
+/** The docker compose deployment's nginx configuration, which the nginx tests run (with their paths and ports). */
+export const NGINX_DEPLOY_CONF = path.resolve(import.meta.dirname, "../../deploy/nginx/x509-idp.conf");
+
+function replaceOnce(text: string, from: string, to: string): string {
+  const at = text.indexOf(from);
+  if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`${NGINX_DEPLOY_CONF}: expected "${from}" exactly once`);
+  return text.slice(0, at) + to + text.slice(at + from.length);
+}
+
 /**
- * nginx: optional client certificate (any issuer: x509-idp validates it against the realm), the escaped certificate
- * and nginx's verdict forwarded; `proxy_set_header` replaces whatever the client sent under those names.
+ * nginx with deploy/nginx/x509-idp.conf: optional client certificate (any issuer: x509-idp validates it against the
+ * realm), the escaped certificate and nginx's verdict forwarded; `proxy_set_header` replaces whatever the client sent
+ * under those names. Only the addresses, ports and file paths differ from the deployment.
  */
 export async function startNginx(o: ProxyOptions): Promise<Proxy> {
   const dir = tempDir("x509idp-nginx-");
   const port = o.port ?? (await freePort());
   fs.writeFileSync(path.join(dir, "tls.crt"), o.certPem);
   fs.writeFileSync(path.join(dir, "tls.key"), o.keyPem, { mode: 0o600 });
+  let site = fs.readFileSync(NGINX_DEPLOY_CONF, "utf8");
+  site = replaceOnce(site, "server idp:8080;", `server 127.0.0.1:${o.upstreamPort};`);
+  site = replaceOnce(site, "listen 443 ssl;", `listen 127.0.0.1:${port} ssl;`);
+  site = replaceOnce(site, "/etc/nginx/idp-data/tls/server.crt", path.join(dir, "tls.crt"));
+  site = replaceOnce(site, "/etc/nginx/idp-data/tls/server.key", path.join(dir, "tls.key"));
+  site = replaceOnce(site, "proxy_pass http://x509_idp;", `proxy_pass http://x509_idp;\n    proxy_bind ${PROXY_ADDRESS};`);
+  fs.writeFileSync(path.join(dir, "site.conf"), site);
   const conf = `daemon off;
 master_process off;
 worker_processes 1;
@@ -96,31 +116,11 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  upstream x509_idp {
-    server 127.0.0.1:${o.upstreamPort};
-    keepalive 16;
-  }
-  server {
-    listen 127.0.0.1:${port} ssl;
-    ssl_certificate ${dir}/tls.crt;
-    ssl_certificate_key ${dir}/tls.key;
-    ssl_verify_client optional_no_ca;
-    location / {
-      proxy_pass http://x509_idp;
-      proxy_bind ${PROXY_ADDRESS};
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header ssl-client-cert $ssl_client_escaped_cert;
-      proxy_set_header ssl-client-verify $ssl_client_verify;
-    }
-  }
+  include ${dir}/site.conf;
 }
 `;
   fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
-  return launch("nginx", ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-e", path.join(dir, "error.log")], dir, port, path.join(dir, "error.log"));
+  return launch(binary("nginx"), ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-e", path.join(dir, "error.log")], dir, port, path.join(dir, "error.log"));
 }
 
 /**
@@ -154,5 +154,43 @@ backend x509_idp
   server idp 127.0.0.1:${o.upstreamPort}
 `;
   fs.writeFileSync(path.join(dir, "haproxy.cfg"), conf);
-  return launch("haproxy", ["-f", path.join(dir, "haproxy.cfg"), "-db"], dir, port);
+  return launch(binary("haproxy"), ["-f", path.join(dir, "haproxy.cfg"), "-db"], dir, port);
+}
+
+/**
+ * Apache httpd (mod_ssl, mod_headers, mod_proxy_http): the README's snippet. An optional client certificate of any
+ * issuer, exported with its first chain certificate; `RequestHeader set` replaces any copy the client sent.
+ */
+export async function startApache(o: ProxyOptions): Promise<Proxy> {
+  const dir = tempDir("x509idp-apache-");
+  const port = o.port ?? (await freePort());
+  fs.writeFileSync(path.join(dir, "tls.crt"), o.certPem);
+  fs.writeFileSync(path.join(dir, "tls.key"), o.keyPem, { mode: 0o600 });
+  const modules = "/usr/lib/apache2/modules";
+  const load = ["mpm_event", "authz_core", "headers", "proxy", "proxy_http", "ssl"].map((m) => `LoadModule ${m}_module ${modules}/mod_${m}.so`).join("\n");
+  const conf = `ServerRoot "${dir}"
+PidFile ${dir}/httpd.pid
+ErrorLog ${dir}/error.log
+LogLevel warn
+ServerName localhost
+Listen 127.0.0.1:${port}
+${load}
+${process.getuid?.() === 0 ? "User nobody\nGroup nogroup" : ""}
+SSLSessionCache none
+<VirtualHost 127.0.0.1:${port}>
+  SSLEngine on
+  SSLCertificateFile ${dir}/tls.crt
+  SSLCertificateKeyFile ${dir}/tls.key
+  SSLVerifyClient optional_no_ca
+  SSLOptions +ExportCertData
+  RequestHeader set SSL_CLIENT_CERT "%{SSL_CLIENT_CERT}s"
+  RequestHeader set SSL_CLIENT_CERT_CHAIN_0 "%{SSL_CLIENT_CERT_CHAIN_0}s"
+  RequestHeader set X-Forwarded-Proto "https"
+  ProxyPreserveHost On
+  ProxySourceAddress ${PROXY_ADDRESS}
+  ProxyPass / http://127.0.0.1:${o.upstreamPort}/
+</VirtualHost>
+`;
+  fs.writeFileSync(path.join(dir, "httpd.conf"), conf);
+  return launch(binary("apache2"), ["-X", "-f", path.join(dir, "httpd.conf")], dir, port, path.join(dir, "error.log"));
 }

@@ -1,7 +1,8 @@
-// Certificate login through real reverse proxies (keycloak-x509.md §6): Debian's nginx and HAProxy terminate mutual
-// TLS and forward the certificate in a header to x509-idp's plain HTTP port, from 127.0.0.2, the only address in
-// IDP_TRUSTED_PROXIES. The direct grant (certificate-bound tokens) and the browser confirmation run through each; the
-// proxy's header replaces any the client sent; a header forged directly to x509-idp from 127.0.0.1 logs nobody in.
+// Certificate login through real reverse proxies (keycloak-x509.md §6): Debian's nginx, HAProxy and Apache httpd
+// terminate mutual TLS and forward the certificate in a header to x509-idp's plain HTTP port, from 127.0.0.2, the only
+// address in IDP_TRUSTED_PROXIES. The direct grant (certificate-bound tokens) and the browser confirmation run through
+// each; the proxy's header replaces any the client sent; a header forged directly to x509-idp from 127.0.0.1 logs
+// nobody in.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Browser, formOf } from "../helpers/browser.ts";
 import type { BuiltCert } from "../helpers/certs.ts";
 import { buildPki, keyPem, type Pki } from "../helpers/pki.ts";
-import { PROXY_ADDRESS, startHaproxy, startNginx, type Proxy } from "../helpers/proxies.ts";
+import { PROXY_ADDRESS, startApache, startHaproxy, startNginx, type Proxy, type ProxyOptions } from "../helpers/proxies.ts";
 import { authorizationRequest, relyingParty } from "../helpers/rp.ts";
 import { freePort, startTestServer, type TestServer } from "../helpers/server.ts";
 
@@ -41,10 +42,18 @@ interface Setup {
 
 // nginx forwards the leaf alone, and HAProxy cannot forward the intermediates of a resumed TLS session (OpenSSL keeps
 // only the leaf in it): the realm lists the intermediate among its trust anchors and x509-idp completes the chain.
-const PROXIES = {
+interface ProxyKind {
+  start: (o: ProxyOptions) => Promise<Proxy>;
+  /** The header a client would forge, as this proxy's lookup reads it. */
+  forged: () => Record<string, string>;
+  env?: Record<string, string>;
+}
+
+const PROXIES: Record<"nginx" | "haproxy" | "apache", ProxyKind> = {
   nginx: { start: startNginx, forged: () => ({ "ssl-client-cert": encodeURIComponent(pki.leaf.pem) }) },
   haproxy: { start: startHaproxy, forged: () => ({ "client-cert": `:${Buffer.from(pki.leaf.der).toString("base64")}:` }) },
-} as const;
+  apache: { start: startApache, forged: () => ({ ssl_client_cert: pki.leaf.pem.replace(/\n/g, " ") }), env: { IDP_X509_LOOKUP_SSL_CERT_CHAIN_PREFIX: "SSL_CLIENT_CERT_CHAIN" } },
+};
 
 describe.each(Object.keys(PROXIES) as (keyof typeof PROXIES)[])("through %s", (kind) => {
   let s: Setup;
@@ -60,7 +69,10 @@ describe.each(Object.keys(PROXIES) as (keyof typeof PROXIES)[])("through %s", (k
     const proxyPort = await freePort();
     const httpPort = await freePort();
     const server = await startTestServer({
-      env: { IDP_HTTP_PORT: String(httpPort), IDP_PUBLIC_URL: `https://localhost:${proxyPort}`, IDP_TRUSTED_PROXIES: PROXY_ADDRESS, IDP_X509_LOOKUP: kind },
+      env: {
+        IDP_HTTP_PORT: String(httpPort), IDP_PUBLIC_URL: `https://localhost:${proxyPort}`, IDP_TRUSTED_PROXIES: PROXY_ADDRESS, IDP_X509_LOOKUP: kind,
+        ...PROXIES[kind].env,
+      },
     });
     const tls = path.join(server.settings.dataDir, "tls");
     let proxy: Proxy;

@@ -190,6 +190,16 @@ describe("envoy (x-forwarded-client-cert)", () => {
     expect(parseXfcc('A="x,y;z=\\"q\\"";B=1')).toEqual([new Map([["a", ['x,y;z="q"']], ["b", ["1"]]])]);
   });
 
+  it("reads values full of escapes and headers of many short quoted values exactly", () => {
+    const escaped = '\\"'.repeat(10_000); // \" ten thousand times
+    expect(parseXfcc(`A="${escaped}";B="x"`)).toEqual([new Map([["a", ['"'.repeat(10_000)]], ["b", ["x"]]])]);
+    const many = Array.from({ length: 5_000 }, (_, k) => `By="h${k}"`).join(",");
+    const elements = parseXfcc(many);
+    expect(elements).toHaveLength(5_000);
+    expect(elements[4_999]?.get("by")).toEqual(["h4999"]);
+    expect(parseXfcc('A="a\\\\b"')).toEqual([new Map([["a", ["a\\b"]]])]);
+  });
+
   it("refuses broken quoting, a repeated Cert, a Hash that is not the certificate's, and an element without a certificate", () => {
     const l = createLookup("envoy");
     expectError(run(l, { "x-forwarded-client-cert": `Cert="${encodeURIComponent(pki.leaf.pem)}` }), "BAD_HEADER", /unterminated/);

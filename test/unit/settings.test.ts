@@ -2,7 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadSettings, SettingsError } from "../../src/config/env.ts";
+import { loadSettings, SettingsError, VARIABLES } from "../../src/config/env.ts";
+import { LOOKUP_IDS, LOOKUP_OPTIONS } from "../../src/x509/index.ts";
 
 describe("process settings", () => {
   it("defaults to SQLite in ./data and HTTPS on 8443", () => {
@@ -82,5 +83,14 @@ describe("process settings", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("the README documents every variable, every lookup provider and every lookup option", () => {
+    const readme = fs.readFileSync(path.resolve(import.meta.dirname, "../../README.md"), "utf8");
+    const config = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 5));
+    for (const v of VARIABLES) expect(config, v).toContain(`\`${v}\``);
+    const proxies = readme.slice(readme.indexOf("## Reverse proxies"), readme.indexOf("### nginx"));
+    for (const id of LOOKUP_IDS) expect(proxies, id).toContain(`| \`${id}\``);
+    for (const options of Object.values(LOOKUP_OPTIONS)) for (const option of Object.keys(options)) expect(proxies, option).toContain(`\`${option}\``);
   });
 });

@@ -5,9 +5,11 @@
 // meshes where proxies authenticate to each other). `Chain` (leaf first) is preferred over `Cert`; a `Hash` must be
 // the leaf's SHA-256. Keycloak has this only as a community extension (Nordix), which reads the first element.
 import type { Certificate } from "../certificate.ts";
-import { certificatesIn, joined, LookupError, runLookup, urlDecoded, type CertificateLookup, type HeaderFields } from "./lookup.ts";
+import { certificateDer, certificatesIn, joined, LookupError, runLookup, urlDecoded, type CertificateLookup, type HeaderFields } from "./lookup.ts";
 import type { LookupOptions } from "./options.ts";
 import { parseXfcc, XfccError, type XfccElement } from "./xfcc.ts";
+
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined) => a !== undefined && b !== undefined && Buffer.compare(a, b) === 0;
 
 export function envoyLookup(o: LookupOptions): CertificateLookup {
   const header = o.headers["ssl-client-cert"] as string;
@@ -39,7 +41,7 @@ export function envoyLookup(o: LookupOptions): CertificateLookup {
     let chain: Certificate[];
     if (chainText) {
       chain = certificatesIn(urlDecoded(chainText, header), header, max);
-      if (certText && certificatesIn(urlDecoded(certText, header), header, 1)[0]?.sha256 !== chain[0]?.sha256) {
+      if (certText && !sameBytes(certificateDer(urlDecoded(certText, header), header), chain[0]?.der)) {
         throw new LookupError("BAD_HEADER", `header ${header}: Cert is not the first certificate of Chain`);
       }
     } else if (certText) {

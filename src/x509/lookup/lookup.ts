@@ -4,7 +4,7 @@
 // fields may be read at all (the peer is a trusted proxy) is decided before, outside the core.
 import { Certificate } from "../certificate.ts";
 import { CertificateParseError } from "../errors.ts";
-import { certificateDers, DEFAULT_LIMITS } from "../parse.ts";
+import { certificateDers as parseDers, DEFAULT_LIMITS } from "../parse.ts";
 
 /** The request's header fields: lower-case names, every field line received (Node's `headersDistinct`). */
 export type HeaderFields = Readonly<Record<string, readonly string[] | undefined>>;
@@ -98,10 +98,21 @@ export function urlDecoded(value: string, name: string): string {
 /** The certificates in `text` (PEM blocks, base64 DER) or `bytes` (DER, one or concatenated), at most `max`. */
 export function certificatesIn(input: string | Uint8Array, name: string, max: number): Certificate[] {
   try {
-    return certificateDers(input, { ...DEFAULT_LIMITS, maxCertificates: max, maxInputBytes: MAX_HEADER_BYTES }).map((der) => new Certificate(der));
+    return parseDers(input, { ...DEFAULT_LIMITS, maxCertificates: max, maxInputBytes: MAX_HEADER_BYTES }).map((der) => new Certificate(der));
   } catch (e) {
     if (!(e instanceof CertificateParseError)) throw e;
     if (e.code === "CHAIN_TOO_LONG") throw new LookupError("CHAIN_TOO_LONG", `header ${name} holds more than ${max} certificate${max === 1 ? "" : "s"}`);
+    throw new LookupError("BAD_CERTIFICATE", `header ${name} does not hold a certificate: ${e.message}`);
+  }
+}
+
+/** The DER of exactly one certificate, not parsed further (to compare it with another). */
+export function certificateDer(input: string, name: string): Uint8Array {
+  try {
+    const ders = parseDers(input, { ...DEFAULT_LIMITS, maxCertificates: 1, maxInputBytes: MAX_HEADER_BYTES });
+    return ders[0] as Uint8Array;
+  } catch (e) {
+    if (!(e instanceof CertificateParseError)) throw e;
     throw new LookupError("BAD_CERTIFICATE", `header ${name} does not hold a certificate: ${e.message}`);
   }
 }

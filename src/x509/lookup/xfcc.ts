@@ -18,6 +18,13 @@ export function parseXfcc(input: string): XfccElement[] {
   const skipWs = () => {
     while (i < n && (input[i] === " " || input[i] === "\t")) i++;
   };
+  // The next quote or backslash at or after a position; n when there is none.
+  const positionOf = (ch: string, from: number) => {
+    const at = input.indexOf(ch, from);
+    return at < 0 ? n : at;
+  };
+  let nextQuote = -1;
+  let nextEscape = -1;
   for (;;) {
     skipWs();
     const keyStart = i;
@@ -29,21 +36,21 @@ export function parseXfcc(input: string): XfccElement[] {
     skipWs();
     let value = "";
     if (input[i] === '"') {
-      i++;
+      // Copied in runs between escapes: a Chain value is kilobytes long. The next quote and backslash are searched
+      // for only when passed, so many escapes or many short values stay linear in the field's length.
+      let start = ++i;
       for (;;) {
-        if (i >= n) throw new XfccError("unterminated quoted value");
-        const ch = input[i] as string;
-        if (ch === "\\") {
-          if (i + 1 >= n) throw new XfccError("unterminated quoted value");
-          value += input[i + 1];
-          i += 2;
-        } else if (ch === '"') {
-          i++;
+        if (nextQuote < i) nextQuote = positionOf('"', i);
+        if (nextQuote === n) throw new XfccError("unterminated quoted value");
+        if (nextEscape < i) nextEscape = positionOf("\\", i);
+        if (nextEscape > nextQuote) {
+          value += input.slice(start, nextQuote);
+          i = nextQuote + 1;
           break;
-        } else {
-          value += ch;
-          i++;
         }
+        if (nextEscape + 1 >= n) throw new XfccError("unterminated quoted value");
+        value += input.slice(start, nextEscape) + input[nextEscape + 1];
+        i = start = nextEscape + 2;
       }
       skipWs();
       if (i < n && input[i] !== ";" && input[i] !== ",") throw new XfccError(`unexpected character after a quoted value at position ${i}`);
