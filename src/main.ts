@@ -57,7 +57,7 @@ function program(settings: () => Settings): Command {
     .description("create or update a realm with its clients and users (atomic, idempotent)")
     .action(async (file: string, o: RealmImportOptions) => {
       const { realmImport } = await import("./cli/realm.ts");
-      out(await withServices(settings(), (s) => realmImport(s.db.prisma, file, o)));
+      out(await withServices(settings(), (s) => realmImport(s.db.prisma, file, o, s.ldap.secrets)));
     });
   realm.command("export").argument("<realm>", "realm name").option("-o, --output <file>", "write to a file (mode 600) instead of stdout")
     .description("print the realm JSON, with secrets and passwords as argon2id hashes")
@@ -69,6 +69,15 @@ function program(settings: () => Settings): Command {
     .action(async () => {
       const { RealmStore } = await import("./realms/realm-store.ts");
       out(await withServices(settings(), async (s) => (await new RealmStore(s.db.prisma).list()).map((r) => r.name).join("\n")));
+    });
+
+  const ldap = cli.command("ldap").description("the realms' LDAP user federation");
+  ldap.command("test").argument("<realm>", "realm name")
+    .option("--json", "the report as JSON")
+    .description("connect with the realm's LDAP settings, bind, search a few users and print what was found (exit 1 on failure)")
+    .action(async (name: string, o: { json?: boolean }) => {
+      const { ldapTest } = await import("./cli/ldap.ts");
+      out(await withServices(settings(), (s) => ldapTest(s, name, o)));
     });
 
   const passwordOptions = (c: Command) => c

@@ -9,6 +9,8 @@ import { createRevocationChecker } from "./net/revocation.ts";
 import type { RevocationChecker } from "./x509/revocation/checker.ts";
 import { createLookup } from "./x509/lookup/index.ts";
 import { ClientCertificates } from "./http/client-certificate.ts";
+import { openSecretBox } from "./config/secret-box.ts";
+import { LdapProviders } from "./ldap/providers.ts";
 
 export interface Services {
   settings: Settings;
@@ -21,6 +23,8 @@ export interface Services {
   revocation: RevocationChecker;
   /** Where each request's client certificate comes from (TLS, or a trusted proxy's header). */
   certificates: ClientCertificates;
+  /** Each federated realm's LDAP connection, and LDAP health. */
+  ldap: LdapProviders;
   close(): Promise<void>;
 }
 
@@ -30,7 +34,8 @@ export async function createServices(settings: Settings, log: Logger, options: {
   const views = createViews();
   const revocation = createRevocationChecker(settings.revocation);
   const certificates = new ClientCertificates(createLookup(settings.x509Lookup.id, settings.x509Lookup.options));
-  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation, certificates });
+  const ldap = new LdapProviders(openSecretBox(settings.secretKey, settings.dataDir), log, events);
+  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation, certificates, ldap });
   return {
     settings,
     log,
@@ -40,7 +45,9 @@ export async function createServices(settings: Settings, log: Logger, options: {
     registry,
     revocation,
     certificates,
+    ldap,
     async close() {
+      await ldap.close();
       await events.flush();
       await db.close();
     },

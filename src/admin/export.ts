@@ -4,6 +4,7 @@ import type { Tx } from "../db/database.ts";
 import { ClientStore, toClientRepresentation } from "../realms/client-store.ts";
 import { RealmStore, toSettingsRepresentation } from "../realms/realm-store.ts";
 import { UserStore, toUserRepresentation } from "../users/user-store.ts";
+import { ldapRepresentation } from "./ldap.ts";
 import type { RealmRepresentation } from "./representation.ts";
 
 export async function exportRealm(db: Tx, name: string): Promise<RealmRepresentation | undefined> {
@@ -20,11 +21,14 @@ export async function exportRealm(db: Tx, name: string): Promise<RealmRepresenta
   return {
     ...toSettingsRepresentation(realm),
     ...(realm.x509 && { x509: realm.x509 }),
+    // The bind credential is written as the mask: an import into the same realm keeps the stored one.
+    ...(realm.ldap && { ldap: ldapRepresentation(realm) }),
     clients: clients.map((c) => {
       const { id: _id, ...rep } = toClientRepresentation(c);
       return rep;
     }),
-    users: all.map((u) => {
+    // Users linked to LDAP come from the directory (their profile is LDAP's): they are not exported.
+    users: all.filter((u) => u.federationLink === null).map((u) => {
       const { id: _id, createdTimestamp: _t, ...rep } = toUserRepresentation(u, { withCredentials: true });
       return rep;
     }),

@@ -5,6 +5,8 @@ import type { Prisma, Tx } from "../db/database.ts";
 import { ClientStore } from "../realms/client-store.ts";
 import { RealmStore, type Realm } from "../realms/realm-store.ts";
 import { UserStore } from "../users/user-store.ts";
+import type { SecretBox } from "../config/secret-box.ts";
+import { sealLdap } from "./ldap.ts";
 import { generateSecret, hashPassword } from "../users/passwords.ts";
 import { parseRepresentation, realmSchema, ValidationError, type ClientRepresentation, type RealmRepresentation, type UserRepresentation } from "./representation.ts";
 
@@ -42,6 +44,8 @@ async function checkEmailOwners(tx: Tx, realmId: string, users: UserRepresentati
 export interface ImportOptions {
   /** "upsert" (default) updates an existing realm; "create" refuses one (POST /admin/realms). */
   mode?: "upsert" | "create";
+  /** Seals an LDAP bind credential in the file (needed when the file brings one). */
+  secrets?: SecretBox;
 }
 
 export class RealmExistsError extends Error {}
@@ -57,11 +61,16 @@ export async function importRealm(db: Prisma, input: unknown, options: ImportOpt
     const realms = new RealmStore(tx);
     const clients = new ClientStore(tx);
     const users = new UserStore(tx);
-    const { clients: _c, users: _u, x509, ...settings } = rep;
+    const { clients: _c, users: _u, x509, ldap, ...settings } = rep;
     const existing = await realms.findByName(rep.realm);
     if (existing && options.mode === "create") throw new RealmExistsError(`realm "${rep.realm}" already exists`);
     let realm: Realm = existing ? await realms.update(existing.id, settings) : await realms.create(settings);
     if (x509) realm = await realms.setX509(realm.id, x509);
+    if (ldap === null) realm = await realms.setLdap(realm.id, null);
+    else if (ldap) {
+      const sealed = sealLdap(options.secrets, realm, ldap);
+      realm = await realms.setLdap(realm.id, sealed.settings, sealed.sealed);
+    }
 
     const out: ImportSummary = { realm: realm.name, created: !existing, clients: { created: [], updated: [] }, users: { created: 0, updated: 0 }, generatedSecrets };
     for (const [i, c] of rep.clients.entries()) {

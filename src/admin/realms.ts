@@ -1,5 +1,6 @@
 // Realm use cases for the admin API and the CLI. Updates are partial (Keycloak's PUT semantics): the given fields
 // are merged onto the current representation and the result is validated as a whole.
+import type { SecretBox } from "../config/secret-box.ts";
 import type { Prisma } from "../db/database.ts";
 import { RealmStore, toSettingsRepresentation } from "../realms/realm-store.ts";
 import { ConflictError, NotFoundError, ValidationError } from "./errors.ts";
@@ -8,6 +9,8 @@ import { isObject, parseRepresentation, realmSettingsSchema, type RealmSettingsR
 
 export interface AdminDeps {
   db: Prisma;
+  /** Seals LDAP bind credentials (a realm created with LDAP federation). */
+  secrets?: SecretBox;
   /** Called after a realm changed, so cached providers are rebuilt. */
   changed(realm: string): void;
 }
@@ -26,7 +29,7 @@ export async function getRealm(deps: AdminDeps, name: string): Promise<RealmSett
 
 export async function createRealm(deps: AdminDeps, input: unknown): Promise<ImportSummary> {
   try {
-    const summary = await importRealm(deps.db, input, { mode: "create" });
+    const summary = await importRealm(deps.db, input, { mode: "create", ...(deps.secrets && { secrets: deps.secrets }) });
     deps.changed(summary.realm);
     return summary;
   } catch (e) {
@@ -40,9 +43,9 @@ export async function updateRealm(deps: AdminDeps, name: string, input: unknown)
   const store = new RealmStore(deps.db);
   const realm = await store.findByName(name);
   if (!realm) throw new NotFoundError(`realm "${name}" not found`);
-  const { clients, users, ...fields } = input;
-  if (clients !== undefined || users !== undefined) {
-    throw new ValidationError(["body: clients and users are managed through their own endpoints (or realm import)"]);
+  const { clients, users, x509, ldap, ...fields } = input;
+  if (clients !== undefined || users !== undefined || x509 !== undefined || ldap !== undefined) {
+    throw new ValidationError(["body: clients, users, x509 and ldap are managed through their own endpoints (or realm import)"]);
   }
   const next = parseRepresentation(realmSettingsSchema, { ...toSettingsRepresentation(realm), ...fields });
   if (realm.name === MASTER_REALM && next.realm !== MASTER_REALM) throw new ValidationError(["realm: the master realm cannot be renamed"]);

@@ -130,9 +130,83 @@ export const x509Schema = z.strictObject({
 
 export type X509Representation = z.output<typeof x509Schema>;
 
+/** What GET shows instead of the LDAP bind credential; sent back in a PUT or an import, it keeps the stored one. */
+export const CREDENTIAL_MASK = "**********";
+
+// An attribute description (RFC 4512): a name or an OID, with options such as ";binary".
+const ldapAttribute = z.string().max(128).regex(/^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)(?:;[A-Za-z0-9-]+)*$/, "an LDAP attribute name (such as mail or userCertificate;binary)");
+const ldapDn = z.string().trim().min(1).max(1024);
+const ldapUrl = z.string().trim().max(2048).regex(/^ldaps?:\/\/[^/?#\s]+\/?$/i, "ldap://host[:port] or ldaps://host[:port]");
+const millis = z.number().int().min(100).max(120_000);
+
+/** One user attribute read from LDAP: its name in x509-idp (and in certificate mapping), the LDAP attribute. */
+const ldapMapperSchema = z.strictObject({
+  name: attributeName,
+  ldapAttribute,
+  /**
+   * This attribute holds certificates: "der" (binary, e.g. userCertificate;binary) or "pem" (text). Such a value is
+   * never copied into the local store; it is read from LDAP at every login and compared byte for byte.
+   */
+  certificate: z.enum(["der", "pem"]).optional(),
+});
+
+/**
+ * x509-idp: the realm's LDAP user federation (Keycloak: an LDAP user storage provider with its mappers). The bind
+ * credential is write-only: stored encrypted, shown as the mask.
+ */
+export const ldapSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Tried in order: the next one when a server cannot be reached. */
+  connectionUrls: z.array(ldapUrl).min(1).max(10),
+  startTls: z.boolean().default(false),
+  /** PEM bundle the server's certificate must chain to (ldaps:// and StartTLS); absent: Node's built-in CA list. */
+  caCertificates: z.string().max(1024 * 1024).optional(),
+  bindDn: ldapDn.optional(),
+  bindCredential: z.string().min(1).max(1024).optional(),
+  usersDn: ldapDn,
+  /** "one": the entries directly below usersDn (Keycloak's default); "sub": the whole subtree. */
+  searchScope: z.enum(["one", "sub"]).default("one"),
+  userObjectClasses: z.array(ldapAttribute).min(1).max(20).default(["inetOrgPerson", "organizationalPerson"]),
+  usernameAttribute: ldapAttribute.default("uid"),
+  /** The entry's permanent id, which links it to its local record (so `sub` survives renames). */
+  uuidAttribute: ldapAttribute.default("entryUUID"),
+  emailAttribute: ldapAttribute.default("mail"),
+  firstNameAttribute: ldapAttribute.default("givenName"),
+  lastNameAttribute: ldapAttribute.default("sn"),
+  attributeMappers: z.array(ldapMapperSchema).max(50).default([]),
+  /** When set, a user whose attribute holds one of disabledValues (compared ignoring case) is disabled. */
+  disabledAttribute: ldapAttribute.optional(),
+  disabledValues: z.array(z.string().min(1).max(255)).min(1).max(20).default(["TRUE"]),
+  /** Whose user wins when a name is looked up: "local" users first (LDAP is asked only when none matches), or LDAP. */
+  precedence: z.enum(["local", "ldap"]).default("local"),
+  connectTimeoutMs: millis.default(5000),
+  /** For each LDAP operation (bind, search). */
+  timeoutMs: millis.default(5000),
+}).superRefine((l, ctx) => {
+  if (l.startTls && l.connectionUrls.some((u) => /^ldaps:/i.test(u))) ctx.addIssue({ code: "custom", path: ["startTls"], message: "StartTLS upgrades ldap:// connections; an ldaps:// URL is already encrypted" });
+  if (l.bindCredential !== undefined && l.bindDn === undefined) ctx.addIssue({ code: "custom", path: ["bindDn"], message: "a bind credential needs a bind DN" });
+  const names = new Set<string>();
+  l.attributeMappers.forEach((m, i) => {
+    if (names.has(m.name)) ctx.addIssue({ code: "custom", path: ["attributeMappers", i, "name"], message: `"${m.name}" is mapped twice` });
+    names.add(m.name);
+  });
+  if (l.caCertificates !== undefined) {
+    try {
+      parseCertificates(l.caCertificates, { maxCertificateBytes: 64 * 1024, maxCertificates: 100, maxInputBytes: 1024 * 1024 });
+    } catch (e) {
+      if (!(e instanceof CertificateParseError)) throw e;
+      ctx.addIssue({ code: "custom", path: ["caCertificates"], message: `not a PEM bundle: ${e.message}` });
+    }
+  }
+});
+
+export type LdapRepresentation = z.output<typeof ldapSchema>;
+
 export const realmSchema = realmSettingsSchema.extend({
   /** x509-idp: absent in a file leaves the stored X.509 settings as they are. */
   x509: x509Schema.optional(),
+  /** x509-idp: absent leaves the stored LDAP federation as it is; null removes it. */
+  ldap: ldapSchema.nullable().optional(),
   clients: z.array(clientSchema).max(10_000).default([]),
   users: z.array(userSchema).max(100_000).default([]),
 }).superRefine((r, ctx) => {

@@ -4,6 +4,7 @@ import { exportRealm } from "../admin/export.ts";
 import { importRealm } from "../admin/import.ts";
 import { convertKeycloakRealm } from "../admin/keycloak-import.ts";
 import { NotFoundError, ValidationError } from "../admin/errors.ts";
+import type { SecretBox } from "../config/secret-box.ts";
 import type { Prisma } from "../db/database.ts";
 
 export interface RealmImportOptions {
@@ -21,11 +22,11 @@ function readJsonFile(file: string): unknown {
   }
 }
 
-export async function realmImport(db: Prisma, file: string, o: RealmImportOptions = {}): Promise<string> {
+export async function realmImport(db: Prisma, file: string, o: RealmImportOptions = {}, secrets?: SecretBox): Promise<string> {
   const input = readJsonFile(file);
   if (!o.keycloak) {
     if (o.trust?.length) throw new ValidationError(["--trust: only with --keycloak (x509-idp realm files carry x509.trustAnchors)"]);
-    return JSON.stringify(await importRealm(db, input), null, 2);
+    return JSON.stringify(await importRealm(db, input, { ...(secrets && { secrets }) }), null, 2);
   }
   const anchors = (o.trust ?? []).map((f) => {
     try {

@@ -34,6 +34,7 @@ const schema = z
     IDP_CRL_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(31_536_000).optional(),
     IDP_TRUSTED_PROXIES: z.string().optional(),
     IDP_X509_LOOKUP: z.enum(LOOKUP_IDS).default("tls"),
+    IDP_SECRET_KEY: z.string().min(32, "at least 32 characters (e.g. openssl rand -base64 32)").optional(),
   });
 
 /** Every variable read, for the README's table (test/unit/settings.test.ts checks that each is documented). */
@@ -63,6 +64,8 @@ export interface Settings {
   trustedProxies: TrustedProxies;
   /** Where client certificates come from: the TLS connection, or a header of a trusted proxy. */
   x509Lookup: { id: LookupId; options: Record<string, string> };
+  /** Encrypts stored secrets (LDAP bind credentials); undefined: the key file in dataDir. */
+  secretKey: string | undefined;
 }
 
 export interface RevocationSettings {
@@ -150,5 +153,6 @@ export function loadSettings(given: Record<string, string | undefined> = process
     },
     trustedProxies,
     x509Lookup: { id: lookupId, options: lookupOptions },
+    secretKey: e.IDP_SECRET_KEY,
   };
 }

@@ -8,12 +8,14 @@ import { cachingSqliteAdapter } from "./sqlite-adapter.ts";
 import { postgresHotSql, registerHotSql, sqliteHotSql } from "./hot-sql.ts";
 import { startCheckpointer, type Checkpointer } from "./sqlite-checkpointer.ts";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "#generated/sqlite/client.ts";
+import { PrismaClient as SqliteClient, Prisma as SqlitePrisma } from "#generated/sqlite/client.ts";
 import { PrismaClient as PostgresClient } from "#generated/postgresql/client.ts";
 import { migrate, migrationStatus, readMigrations, type DbProvider, type MigrationConnection, type MigrationStatus } from "./migrate.ts";
 
 /** Application code is written against the API both generated clients share. */
 export type Prisma = SqliteClient;
+/** Writes SQL NULL into a Json? column (both clients share Prisma's runtime, so one value serves both). */
+export const DbNull = SqlitePrisma.DbNull;
 /** A client or an interactive transaction: what the stores take, so that use cases can compose them atomically. */
 export type Tx = SqlitePrisma.TransactionClient;
 

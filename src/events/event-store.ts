@@ -14,7 +14,9 @@ export type EventType =
   | "REVOKE_GRANT" | "USER_INFO_REQUEST_ERROR"
   | "REGISTER"
   /** x509-idp's own: a certificate header from a peer outside IDP_TRUSTED_PROXIES (ignored). */
-  | "UNTRUSTED_PROXY_HEADER";
+  | "UNTRUSTED_PROXY_HEADER"
+  /** x509-idp's own: the realm's LDAP directory stopped answering (recorded once per outage). */
+  | "LDAP_UNAVAILABLE";
 
 export type EventDetails = Record<string, string | number | boolean | string[] | undefined>;
 
@@ -92,7 +94,8 @@ export class EventStore implements EventRecorder {
             userId: e.userId ?? null,
             ipAddress: e.ipAddress ?? null,
             error: e.error ?? null,
-            details: JSON.parse(JSON.stringify(e.details ?? {})),
+            // PostgreSQL stores no NUL in text or JSON: one in a detail (a username sent by a client) would lose the batch.
+            details: JSON.parse(JSON.stringify(e.details ?? {}, (_k, v: unknown) => (typeof v === "string" ? v.replaceAll("\u0000", "\uFFFD") : v))),
             time: e.time,
           })),
         });

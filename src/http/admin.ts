@@ -9,9 +9,12 @@ import { createClient, deleteClient, getClient, listClients, regenerateSecret, u
 import { createRealm, deleteRealm, getRealm, listRealms, MASTER_REALM, realmId, updateRealm, type AdminDeps } from "../admin/realms.ts";
 import { createUser, deleteUser, getUser, listUsers, setPassword, updateUser } from "../admin/users.ts";
 import { getX509, putX509 } from "../admin/x509.ts";
+import { deleteLdap, getLdap, putLdap, testLdap } from "../admin/ldap.ts";
+import type { LdapProviders } from "../ldap/providers.ts";
 import type { RealmRegistry } from "../oidc/registry.ts";
 import type { RevocationChecker } from "../x509/revocation/checker.ts";
 import { UserStore } from "../users/user-store.ts";
+import type { SecretBox } from "../config/secret-box.ts";
 import { readJson } from "./body.ts";
 import { badRequest, HttpError } from "./errors.ts";
 
@@ -22,6 +25,7 @@ export interface AdminRouteDeps {
   registry: RealmRegistry;
   events: EventStore;
   revocation: RevocationChecker;
+  ldap: LdapProviders;
 }
 
 const unauthorized = () => new HttpError(401, "invalid_token", "a valid bearer access token of the master realm is required");
@@ -65,7 +69,9 @@ const date = (v: unknown, name: string, endOfDay = false): Date | undefined => {
 };
 
 export function adminRoutes(deps: AdminRouteDeps): Router {
-  const admin: AdminDeps = { db: deps.db, changed: (realm) => deps.registry.invalidate(realm) };
+  const admin: AdminDeps & { secrets: SecretBox; ldap: LdapProviders } = {
+    db: deps.db, changed: (realm) => deps.registry.invalidate(realm), secrets: deps.ldap.secrets, ldap: deps.ldap,
+  };
   const router = new Router({ prefix: "/admin/realms" });
   router.use(bearerAuth(deps));
 
@@ -146,6 +152,14 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
 
   router.get("/:realm/x509", async (ctx) => void (ctx.body = await getX509(admin, p(ctx).realm)));
   router.put("/:realm/x509", async (ctx) => void (ctx.body = await putX509(admin, p(ctx).realm, await readJson(ctx))));
+
+  router.get("/:realm/ldap", async (ctx) => void (ctx.body = await getLdap(admin, p(ctx).realm)));
+  router.put("/:realm/ldap", async (ctx) => void (ctx.body = await putLdap(admin, p(ctx).realm, await readJson(ctx))));
+  router.delete("/:realm/ldap", async (ctx) => {
+    await deleteLdap(admin, p(ctx).realm);
+    noContent(ctx);
+  });
+  router.post("/:realm/ldap/test", async (ctx) => void (ctx.body = await testLdap(admin, p(ctx).realm)));
 
   // Keycloak 26.2's endpoint. The CRL cache is shared by the realms of this process, so all of it is cleared (the
   // realm must exist); the next login reloads what it needs.

@@ -84,9 +84,9 @@ export function createApp(services: Services): Koa {
   app.use(errorHandler(services.log, services.views));
   app.use(securityHeaders);
   app.use(staticResources());
-  const health = healthRoutes(services.db);
+  const health = healthRoutes(services.db, services.ldap);
   app.use(health.routes());
-  const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation });
+  const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation, ldap: services.ldap });
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));
   const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events, revocation: services.revocation, log: services.log, certificates: services.certificates });

@@ -1,9 +1,12 @@
 // /health/live: the process answers. /health/ready: the database is reachable and every migration is applied.
-// Same JSON shape as Keycloak's health endpoints.
+// Same JSON shape as Keycloak's health endpoints. LDAP is a warning, not a reason to take the instance out of
+// service (local users still log in): the "ldap" check lists each federated realm's last outcome, and `warnings`
+// names the directories that are failing.
 import Router from "@koa/router";
 import type { Database } from "../db/database.ts";
+import type { LdapProviders } from "../ldap/providers.ts";
 
-export function healthRoutes(db: Database): Router {
+export function healthRoutes(db: Database, ldap?: LdapProviders): Router {
   const router = new Router({ prefix: "/health" });
   router.get("/live", (ctx) => {
     ctx.set("Cache-Control", "no-store");
@@ -20,8 +23,14 @@ export function healthRoutes(db: Database): Router {
     } catch {
       check = { name: "database", status: "DOWN", data: { error: "database unreachable" } };
     }
+    const checks: { name: string; status: "UP" | "DOWN"; data?: Record<string, unknown> }[] = [check];
+    const directories = ldap?.status() ?? [];
+    // Servers and error texts stay in the log and the LDAP_UNAVAILABLE event: this endpoint answers anyone.
+    const warnings = directories.filter((d) => d.status === "DOWN").map((d) => `realm ${d.realm}: LDAP unavailable since ${d.since}`);
+    const realms = directories.map((d) => ({ realm: d.realm, status: d.status, since: d.since }));
+    if (directories.length) checks.push({ name: "ldap", status: "UP", data: { realms, ...(warnings.length && { warnings }) } });
     ctx.status = check.status === "UP" ? 200 : 503;
-    ctx.body = { status: check.status, checks: [check] };
+    ctx.body = { status: check.status, checks, ...(warnings.length && { warnings }) };
   });
   return router;
 }

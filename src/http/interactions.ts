@@ -18,7 +18,6 @@ import type { RealmRegistry, RealmRuntime } from "../oidc/registry.ts";
 import { grantedScopes } from "../oidc/scopes.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
 import { authenticatePassword } from "../users/password-login.ts";
-import { UserStore } from "../users/user-store.ts";
 import { loginWithCertificate } from "../users/certificate-login.ts";
 import { certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../x509/index.ts";
 import { recordIgnoredHeaders, type ClientCertificates } from "./client-certificate.ts";
@@ -80,12 +79,13 @@ function failureBanner(f: CertificateLoginFailure): { keys: [string, ...string[]
       return { keys: [["x509AuthFailed"], ["x509InvalidUser"]], event: "user_temporarily_disabled", reason: f.reason };
     case "USER_DISABLED":
       return { keys: [["x509AuthFailed"], ["x509UserDisabled"]], event: "user_disabled", reason: f.reason };
+    case "DIRECTORY_UNAVAILABLE":
+      return { keys: [["x509AuthFailed"], ["directoryUnavailableMessage"]], event: "directory_unavailable", reason: f.reason };
   }
 }
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   const { registry, views, events } = deps;
-  const users = new UserStore(deps.db);
   const guard = new BruteForceGuard(deps.db);
   const router = new Router({ prefix: "/realms/:realm/login-actions/:uid" });
 
@@ -140,7 +140,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   }
 
   const certificateContext = (ctx: Context, runtime: RealmRuntime, details: Details) => ({
-    realm: runtime.realm, x509: runtime.x509, users, guard, revocation: deps.revocation,
+    realm: runtime.realm, x509: runtime.x509, directory: runtime.users, guard, revocation: deps.revocation,
     onUserCreated: (u: { id: string; username: string }) => events.record({
       realmId: runtime.realm.id, type: "REGISTER", clientId: String(details.params.client_id), userId: u.id, ipAddress: ctx.ip,
       details: { auth_method: "x509", register_method: "x509", username: u.username },
@@ -276,14 +276,15 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       certificate = await confirmPending(ctx, runtime, details, uid, form.x509);
       if (!certificate) return loginPage(ctx, runtime, uid, { errors: [t(ctx, form.x509 ? "x509CertificateChanged" : "x509CertificateRequired")], status: 401 });
     }
-    const outcome = await authenticatePassword({ users, guard }, realm, username, form.password, ctx.ip);
+    const outcome = await authenticatePassword({ users: runtime.users, guard }, realm, username, form.password, ctx.ip);
     if (outcome.kind === "failure") {
       events.record({
         realmId: realm.id, type: "LOGIN_ERROR", clientId, userId: outcome.user?.id, ipAddress: ctx.ip, error: outcome.error,
         details: { auth_method: "openid-connect", username, redirect_uri: String(details.params.redirect_uri) },
       });
-      const key = outcome.error === "user_disabled" ? "accountDisabledMessage" : "invalidUserMessage";
-      return loginPage(ctx, runtime, uid, { errors: [t(ctx, key)], username, status: 401, ...(certificate && { x509: form.x509 }) });
+      const key = outcome.error === "user_disabled" ? "accountDisabledMessage" : outcome.error === "directory_unavailable" ? "directoryUnavailableMessage" : "invalidUserMessage";
+      const status = outcome.error === "directory_unavailable" ? 503 : 401;
+      return loginPage(ctx, runtime, uid, { errors: [t(ctx, key)], username, status, ...(certificate && { x509: form.x509 }) });
     }
     if (certificate && certificate.outcome.user.id !== outcome.user.id) {
       events.record({

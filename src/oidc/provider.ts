@@ -11,6 +11,8 @@ import type { Logger } from "../log.ts";
 import type { Realm } from "../realms/realm-store.ts";
 import { ClientStore } from "../realms/client-store.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
+import type { RealmUsers } from "../users/federation.ts";
+import type { LdapProviders } from "../ldap/providers.ts";
 import { UserStore } from "../users/user-store.ts";
 import { accountFinder, CLAIMS } from "./account.ts";
 import { prismaAdapter } from "./adapter.ts";
@@ -31,6 +33,8 @@ export interface RealmProviderDeps {
   views: Views;
   revocation: RevocationChecker;
   certificates: ClientCertificates;
+  /** Each federated realm's LDAP connection (kept across requests). */
+  ldap: LdapProviders;
 }
 
 export const realmBase = (realm: string) => `/realms/${realm}`;
@@ -69,7 +73,7 @@ function htmlPage(ctx: KoaContextWithOIDC, views: Views, realm: Realm, template:
   ctx.body = views.render(template, { title, realm, ...data }, ctx.get("accept-language"));
 }
 
-export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm, keys: PrivateJwk[], x509: X509Settings): Promise<Provider> {
+export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm, keys: PrivateJwk[], x509: X509Settings, directory: RealmUsers): Promise<Provider> {
   const { db, views, log, events } = deps;
   const base = realmBase(realm.name);
   const users = new UserStore(db);
@@ -174,7 +178,7 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     return redirectUriMatches(this.postLogoutRedirectUris ?? [], value);
   };
 
-  provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, users, guard, events, x509, revocation: deps.revocation, log, certificates: deps.certificates })), [...PASSWORD_GRANT_PARAMS]);
+  provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, directory, guard, events, x509, revocation: deps.revocation, log, certificates: deps.certificates })), [...PASSWORD_GRANT_PARAMS]);
 
   // Keycloak applies a client's default scopes to every request; oidc-provider only issues what was asked for, so
   // they are added to the authorization request before it is processed.

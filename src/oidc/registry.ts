@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Provider } from "oidc-provider";
 import { RealmStore, type Realm } from "../realms/realm-store.ts";
 import { loadX509Settings, type X509Settings } from "../realms/x509-settings.ts";
+import { RealmUsers } from "../users/federation.ts";
 import { ensureSigningKeys } from "./keys.ts";
 import { createRealmProvider, type RealmProviderDeps } from "./provider.ts";
 
@@ -15,6 +16,8 @@ export interface RealmRuntime {
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** The realm's X.509 flows and trust anchors, parsed once per realm version. */
   x509: X509Settings;
+  /** The realm's users: local, and LDAP when federated. */
+  users: RealmUsers;
 }
 
 interface Entry {
@@ -68,8 +71,10 @@ export class RealmRegistry {
     if (!realm) return undefined;
     const keys = await ensureSigningKeys(this.#deps.db, realm.id);
     const x509 = loadX509Settings(realm.x509);
-    const provider = await createRealmProvider(this.#deps, realm, keys, x509);
+    const ldap = this.#deps.ldap.forRealm(realm);
+    const users = new RealmUsers(this.#deps.db, realm, ldap && { directory: ldap, providers: this.#deps.ldap });
+    const provider = await createRealmProvider(this.#deps, realm, keys, x509, users);
     const handle = provider.callback();
-    return { realm, provider, x509, handle: (req, res) => handle(req, res) as Promise<void> };
+    return { realm, provider, x509, users, handle: (req, res) => handle(req, res) as Promise<void> };
   }
 }

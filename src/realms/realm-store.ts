@@ -1,7 +1,7 @@
 // Realms: settings as plain objects; the only module that reads or writes the Realm table.
 import { randomBytes } from "node:crypto";
-import type { Tx } from "../db/database.ts";
-import type { RealmSettingsRepresentation, X509Representation } from "../admin/representation.ts";
+import { DbNull, type Tx } from "../db/database.ts";
+import type { LdapRepresentation, RealmSettingsRepresentation, X509Representation } from "../admin/representation.ts";
 
 export interface Realm {
   id: string;
@@ -19,6 +19,10 @@ export interface Realm {
   cookieKeys: string[];
   /** The X.509 settings as saved (validated when written), or null when never configured. */
   x509: X509Representation | null;
+  /** The LDAP federation as saved, without its bind credential; null: none. */
+  ldap: Omit<LdapRepresentation, "bindCredential"> | null;
+  /** The bind credential, sealed (config/secret-box.ts, the realm's id as context); null: none. */
+  ldapBindCredential: string | null;
   updatedAt: Date;
 }
 
@@ -54,6 +58,8 @@ function toRealm(r: Row): Realm {
     defaultSignatureAlgorithm: r.defaultSignatureAlgorithm === "RS256" ? "RS256" : "ES256",
     cookieKeys: JSON.parse(r.cookieKeys) as string[],
     x509: (r.x509 ?? null) as X509Representation | null,
+    ldap: (r.ldap ?? null) as Omit<LdapRepresentation, "bindCredential"> | null,
+    ldapBindCredential: r.ldapBindCredential,
     updatedAt: r.updatedAt,
   };
 }
@@ -126,6 +132,17 @@ export class RealmStore {
   /** Replaces the realm's X.509 settings (already validated). */
   async setX509(id: string, x509: X509Representation): Promise<Realm> {
     return toRealm(await this.#db.realm.update({ where: { id }, data: { x509: x509 as object } }));
+  }
+
+  /** Replaces the LDAP federation (null removes it); `sealedCredential` undefined keeps the stored credential. */
+  async setLdap(id: string, ldap: Omit<LdapRepresentation, "bindCredential"> | null, sealedCredential?: string | null): Promise<Realm> {
+    return toRealm(await this.#db.realm.update({
+      where: { id },
+      data: {
+        ldap: ldap === null ? DbNull : (ldap as object),
+        ...(ldap === null ? { ldapBindCredential: null } : sealedCredential !== undefined && { ldapBindCredential: sealedCredential }),
+      },
+    }));
   }
 
   async delete(id: string): Promise<void> {

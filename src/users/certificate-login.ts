@@ -4,13 +4,15 @@ import type { Realm } from "../realms/realm-store.ts";
 import type { X509Flow, X509Settings } from "../realms/x509-settings.ts";
 import { authenticateCertificate, type Certificate, type CertificateLoginOutcome, type DirectoryUser, type RevocationChecker } from "../x509/index.ts";
 import type { BruteForceGuard } from "./brute-force.ts";
-import type { UserRecord, UserStore } from "./user-store.ts";
-import { localUserDirectory } from "./x509-directory.ts";
+import type { FoundUser, RealmUsers } from "./federation.ts";
+import type { UserRecord } from "./user-store.ts";
+import { realmUserDirectory } from "./x509-directory.ts";
 
 export interface CertificateLoginContext {
   realm: Realm;
   x509: X509Settings;
-  users: UserStore;
+  /** The realm's users: local, and LDAP when federated. */
+  directory: RealmUsers;
   guard: BruteForceGuard;
   revocation: RevocationChecker;
   /** Told when just-in-time provisioning created a user (the flows record a REGISTER event). */
@@ -27,8 +29,8 @@ export type LocalCertificateLogin = CertificateLoginOutcome & {
 /** Runs the flow's certificate login for `chain`; the flow must be enabled and configured. */
 export async function loginWithCertificate(c: CertificateLoginContext, flow: X509Flow, chain: Certificate[], hint?: string): Promise<LocalCertificateLogin> {
   if (!flow.config) throw new Error("the X.509 flow has no configuration");
-  const seen = new Map<string, UserRecord>();
-  const directory = localUserDirectory(c.users, c.realm, seen);
+  const seen = new Map<string, FoundUser>();
+  const directory = realmUserDirectory(c.directory, seen);
   const outcome = await authenticateCertificate(chain, flow.config, c.x509.trust, {
     directory,
     now: Date.now(),
@@ -36,7 +38,7 @@ export async function loginWithCertificate(c: CertificateLoginContext, flow: X50
     isLocked: async (u: DirectoryUser) => (await c.guard.check(c.realm.id, c.realm.bruteForce, u.id)).locked,
     createUser: async (spec) => {
       try {
-        const u = await c.users.create(c.realm.id, {
+        const u = await c.directory.store.create(c.realm.id, {
           username: spec.username,
           ...(spec.email && { email: spec.email }),
           emailVerified: false,

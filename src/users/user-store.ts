@@ -14,6 +14,10 @@ export interface UserRecord {
   firstName: string | null;
   lastName: string | null;
   passwordHash: string | null;
+  /** "ldap": linked to the realm's LDAP directory (profile refreshed from it, password checked by it). */
+  federationLink: string | null;
+  /** The LDAP entry's uuid attribute value. */
+  ldapId: string | null;
   attributes: Record<string, string[]>;
   realmRoles: string[];
   createdAt: Date;
@@ -49,6 +53,8 @@ function toRecord(r: Row): UserRecord {
     firstName: r.firstName,
     lastName: r.lastName,
     passwordHash: r.passwordHash,
+    federationLink: r.federationLink,
+    ldapId: r.ldapId,
     attributes,
     realmRoles: r.roles.map((x) => x.role).sort(),
     createdAt: r.createdAt,
@@ -92,9 +98,10 @@ function profileColumns(u: UserRepresentation) {
 const attributeRows = (realmId: string, attributes: Record<string, string[]>) =>
   Object.entries(attributes).flatMap(([name, values]) => values.map((value, position) => ({ realmId, name, value, position })));
 
-const USER_COLUMNS = `"id", "realmId", "username", "email", "emailVerified", "enabled", "firstName", "lastName", "passwordHash", "createdAt", "updatedAt"`;
+const USER_COLUMNS = `"id", "realmId", "username", "email", "emailVerified", "enabled", "firstName", "lastName", "passwordHash", "federationLink", "ldapId", "createdAt", "updatedAt"`;
 const USER_BY = {
   id: `SELECT ${USER_COLUMNS} FROM "User" WHERE "realmId" = $1 AND "id" = $2`,
+  ldapId: `SELECT ${USER_COLUMNS} FROM "User" WHERE "realmId" = $1 AND "ldapId" = $2`,
   username: `SELECT ${USER_COLUMNS} FROM "User" WHERE "realmId" = $1 AND "username" = $2`,
   email: `SELECT ${USER_COLUMNS} FROM "User" WHERE "realmId" = $1 AND "email" = $2`,
 } as const;
@@ -103,11 +110,16 @@ const USER_ROLES = `SELECT "role" FROM "UserRole" WHERE "userId" = $1`;
 
 interface HotUserRow {
   id: string; realmId: string; username: string; email: string | null; emailVerified: unknown; enabled: unknown;
-  firstName: string | null; lastName: string | null; passwordHash: string | null; createdAt: unknown; updatedAt: unknown;
+  firstName: string | null; lastName: string | null; passwordHash: string | null; federationLink: string | null; ldapId: string | null;
+  createdAt: unknown; updatedAt: unknown;
 }
+
+/** No stored value holds NUL (PostgreSQL text cannot): a lookup for one answers "nobody" without asking. */
+const findable = (v: string) => !v.includes("\u0000");
 
 /** A user by one unique column, on the hot path (every login): three prepared statements, no query engine. */
 async function hotFind(hot: HotSql, by: keyof typeof USER_BY, realmId: string, value: string): Promise<UserRecord | undefined> {
+  if (!findable(value)) return undefined;
   const [u] = await hot.all<HotUserRow>(USER_BY[by], [realmId, value]);
   if (!u) return undefined;
   const [attrs, roles] = await Promise.all([hot.all<{ name: string; value: string }>(USER_ATTRIBUTES, [u.id]), hot.all<{ role: string }>(USER_ROLES, [u.id])]);
@@ -115,7 +127,7 @@ async function hotFind(hot: HotSql, by: keyof typeof USER_BY, realmId: string, v
   for (const a of attrs) (attributes[a.name] ??= []).push(a.value);
   return {
     id: u.id, realmId: u.realmId, username: u.username, email: u.email, emailVerified: readBoolean(u.emailVerified), enabled: readBoolean(u.enabled),
-    firstName: u.firstName, lastName: u.lastName, passwordHash: u.passwordHash, attributes, realmRoles: roles.map((r) => r.role).sort(),
+    firstName: u.firstName, lastName: u.lastName, passwordHash: u.passwordHash, federationLink: u.federationLink, ldapId: u.ldapId, attributes, realmRoles: roles.map((r) => r.role).sort(),
     createdAt: readTimestamp(u.createdAt) as Date, updatedAt: readTimestamp(u.updatedAt) as Date,
   };
 }
@@ -129,12 +141,14 @@ export class UserStore {
   }
 
   async findById(realmId: string, id: string): Promise<UserRecord | undefined> {
+    if (!findable(id)) return undefined;
     if (this.#hot) return hotFind(this.#hot, "id", realmId, id);
     const r = await this.#db.user.findFirst({ where: { realmId, id }, include: withRelations });
     return r ? toRecord(r) : undefined;
   }
 
   async findByUsername(realmId: string, username: string): Promise<UserRecord | undefined> {
+    if (!findable(username)) return undefined;
     if (this.#hot) return hotFind(this.#hot, "username", realmId, username.toLowerCase());
     const r = await this.#db.user.findUnique({
       where: { realmId_username: { realmId, username: username.toLowerCase() } },
@@ -144,6 +158,7 @@ export class UserStore {
   }
 
   async findByEmail(realmId: string, email: string): Promise<UserRecord | undefined> {
+    if (!findable(email)) return undefined;
     if (this.#hot) return hotFind(this.#hot, "email", realmId, email.toLowerCase());
     const r = await this.#db.user.findUnique({
       where: { realmId_email: { realmId, email: email.toLowerCase() } },
@@ -152,11 +167,21 @@ export class UserStore {
     return r ? toRecord(r) : undefined;
   }
 
-  /** Users having every (name, value) pair as an attribute (exact match; uses the attribute index). */
-  async findByAttributes(realmId: string, pairs: readonly { name: string; value: string }[], limit = 2): Promise<UserRecord[]> {
-    if (pairs.length === 0) return [];
+  async findByLdapId(realmId: string, ldapId: string): Promise<UserRecord | undefined> {
+    if (!findable(ldapId)) return undefined;
+    if (this.#hot) return hotFind(this.#hot, "ldapId", realmId, ldapId);
+    const r = await this.#db.user.findUnique({ where: { realmId_ldapId: { realmId, ldapId } }, include: withRelations });
+    return r ? toRecord(r) : undefined;
+  }
+
+  /**
+   * Users having every (name, value) pair as an attribute (exact match; uses the attribute index). `localOnly`: users
+   * not linked to LDAP (whose attributes LDAP answers for).
+   */
+  async findByAttributes(realmId: string, pairs: readonly { name: string; value: string }[], limit = 2, localOnly = false): Promise<UserRecord[]> {
+    if (pairs.length === 0 || pairs.some((p) => !findable(p.name) || !findable(p.value))) return [];
     const rows = await this.#db.user.findMany({
-      where: { realmId, AND: pairs.map(({ name, value }) => ({ attributes: { some: { realmId, name, value } } })) },
+      where: { realmId, ...(localOnly && { federationLink: null }), AND: pairs.map(({ name, value }) => ({ attributes: { some: { realmId, name, value } } })) },
       include: withRelations,
       take: limit,
     });
@@ -218,6 +243,35 @@ export class UserStore {
         ...(passwordHash !== undefined && { passwordHash }),
         attributes: { create: attributeRows(realmId, u.attributes) },
         roles: { create: u.realmRoles.map((role) => ({ role })) },
+      },
+      include: withRelations,
+    });
+    return toRecord(r);
+  }
+
+  /** A new user linked to an LDAP entry (no password: LDAP checks it). */
+  async createLinked(realmId: string, u: UserRepresentation, link: { federationLink: string; ldapId: string }): Promise<UserRecord> {
+    const r = await this.#db.user.create({
+      data: {
+        realmId,
+        ...profileColumns(u),
+        passwordHash: null,
+        ...link,
+        attributes: { create: attributeRows(realmId, u.attributes) },
+      },
+      include: withRelations,
+    });
+    return toRecord(r);
+  }
+
+  /** Refreshes a linked user's profile and the attributes named in `replace` (others, and roles, are kept). */
+  async refreshLinked(realmId: string, id: string, u: Omit<UserRepresentation, "realmRoles">, replace: readonly string[]): Promise<UserRecord> {
+    await this.#db.userAttribute.deleteMany({ where: { userId: id, name: { in: [...replace] } } });
+    const r = await this.#db.user.update({
+      where: { id },
+      data: {
+        ...profileColumns({ ...u, realmRoles: [] }),
+        attributes: { create: attributeRows(realmId, Object.fromEntries(Object.entries(u.attributes).filter(([name]) => replace.includes(name)))) },
       },
       include: withRelations,
     });

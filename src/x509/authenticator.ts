@@ -5,7 +5,7 @@
 import type { Certificate } from "./certificate.ts";
 import type { AuthenticatorConfig } from "./config.ts";
 import { extractIdentity } from "./identity/extract.ts";
-import { mapIdentityToUser, type DirectoryUser, type UserDirectory } from "./identity/mapping.ts";
+import { DirectoryUnavailableError, mapIdentityToUser, type DirectoryUser, type MappingResult, type UserDirectory } from "./identity/mapping.ts";
 import type { RevocationChecker } from "./revocation/checker.ts";
 import type { TrustStore } from "./trust/trust-store.ts";
 import type { ValidationFailure } from "./validation/outcome.ts";
@@ -38,7 +38,9 @@ export type CertificateLoginFailure =
   | { ok: false; reason: "USER_NOT_FOUND"; identity: string; user?: undefined }
   | { ok: false; reason: "DUPLICATE_USERS"; identity: string; count: number; user?: undefined }
   | { ok: false; reason: "USER_DISABLED"; identity: string; user: DirectoryUser }
-  | { ok: false; reason: "USER_LOCKED"; identity: string; user: DirectoryUser };
+  | { ok: false; reason: "USER_LOCKED"; identity: string; user: DirectoryUser }
+  /** The user directory (LDAP) did not answer in time or refused the service account: nothing was decided. */
+  | { ok: false; reason: "DIRECTORY_UNAVAILABLE"; identity: string; detail: string; user?: undefined };
 
 export interface CertificateLoginSuccess {
   ok: true;
@@ -122,14 +124,20 @@ export async function authenticateCertificate(
   const identity = chosen.identity;
 
   let created = false;
-  let mapped = await mapIdentityToUser(identity, config.identity, deps.directory);
-  if (mapped.kind === "not-found" && config.createUser && deps.createUser) {
-    const spec = newUser(leaf, identity, config);
-    const user = spec && (await deps.createUser(spec));
-    if (user) {
-      mapped = { kind: "found", user };
-      created = true;
+  let mapped: MappingResult;
+  try {
+    mapped = await mapIdentityToUser(identity, config.identity, deps.directory);
+    if (mapped.kind === "not-found" && config.createUser && deps.createUser) {
+      const spec = newUser(leaf, identity, config);
+      const user = spec && (await deps.createUser(spec));
+      if (user) {
+        mapped = { kind: "found", user };
+        created = true;
+      }
     }
+  } catch (e) {
+    if (e instanceof DirectoryUnavailableError) return { ok: false, reason: "DIRECTORY_UNAVAILABLE", identity, detail: e.message };
+    throw e;
   }
   if (mapped.kind === "not-found") return { ok: false, reason: "USER_NOT_FOUND", identity };
   if (mapped.kind === "duplicate") return { ok: false, reason: "DUPLICATE_USERS", identity, count: mapped.count };

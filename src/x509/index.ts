@@ -9,7 +9,7 @@ export { CertificateParseError, X509ConfigError, type ParseErrorCode } from "./e
 export { KEYS, DEFAULT_REGEX, DELIMITER, parseIdentityOptions, splitDelimited, type IdentityOptions, type MapperId, type ConfigMap } from "./options.ts";
 export { IDENTITY_SOURCES, findIdentitySource, identitySource, type IdentitySource, type IdentitySourceId } from "./identity/sources.ts";
 export { extractIdentity, type IdentityResult, type IdentityFailure } from "./identity/extract.ts";
-export { mapIdentityToUser, type DirectoryUser, type UserDirectory, type MappingResult } from "./identity/mapping.ts";
+export { mapIdentityToUser, DirectoryDuplicateError, DirectoryUnavailableError, type DirectoryUser, type UserDirectory, type MappingResult } from "./identity/mapping.ts";
 export { Pattern, MAX_PROGRAM, STEP_BUDGET } from "./regex/pattern.ts";
 export { KEY_USAGE_BITS, EKU, EKU_NAMES, OTHER_NAME, ATTR, EXT } from "./oids.ts";
 export { parseAuthenticatorConfig, ALL_KEYS, FLOW_KEYS, type AuthenticatorConfig } from "./config.ts";

@@ -69,10 +69,30 @@ export async function startHttpServer(): Promise<CrlServer> {
 
 export interface Slapd {
   url: string;
+  /** With `tls`: the same server over LDAPS (StartTLS works on `url`). */
+  ldapsUrl: string | undefined;
+  port: number;
   suffix: string;
+  admin: { dn: string; password: string };
   /** Adds an entry holding `crl` in certificateRevocationList;binary, returns its DN. */
   addCrl(cn: string, crl: Uint8Array): string;
+  /** Adds entries (LDIF) as the administrator. */
+  add(ldif: string): void;
+  /** Changes entries (LDIF with changetype) as the administrator. */
+  modify(ldif: string): void;
+  /** Freezes the process (SIGSTOP: connections hang, nothing answers) and thaws it. */
+  pause(): void;
+  resume(): void;
+  /** Stops the server, keeping its data; start() runs it again on the same port(s). */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it for good and removes its folder. */
   stop(): Promise<void>;
+}
+
+export interface SlapdOptions {
+  /** Serve LDAPS on a second port and StartTLS, with this server certificate and key (PEM). */
+  tls?: { cert: string; key: string };
 }
 
 /** slapd's tools live in /usr/sbin, which is not on every user's PATH. */
@@ -102,9 +122,14 @@ async function waitForPort(port: number, ms = 10_000): Promise<void> {
   }
 }
 
-export async function startSlapd(): Promise<Slapd> {
+export async function startSlapd(o: SlapdOptions = {}): Promise<Slapd> {
   const dir = tempDir("x509idp-slapd-");
   const port = await freePort();
+  const tlsPort = o.tls ? await freePort() : undefined;
+  if (o.tls) {
+    fs.writeFileSync(path.join(dir, "server.crt"), o.tls.cert);
+    fs.writeFileSync(path.join(dir, "server.key"), o.tls.key, { mode: 0o600 });
+  }
   const hash = execFileSync(sbin("slappasswd"), ["-s", LDAP_PASSWORD], { encoding: "utf8" }).trim();
   fs.mkdirSync(path.join(dir, "config"));
   fs.mkdirSync(path.join(dir, "db"));
@@ -112,7 +137,7 @@ export async function startSlapd(): Promise<Slapd> {
 objectClass: olcGlobal
 cn: config
 olcPidFile: ${dir}/slapd.pid
-
+${o.tls ? `olcTLSCertificateFile: ${dir}/server.crt\nolcTLSCertificateKeyFile: ${dir}/server.key\n` : ""}
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
 cn: module{0}
@@ -146,26 +171,55 @@ olcDbMaxSize: 67108864
 olcSuffix: dc=example,dc=org
 olcRootDN: ${LDAP_ADMIN}
 olcRootPW: ${hash}
-olcAccess: {0}to * by * read
+olcDbIndex: objectClass,uid,mail eq
+olcAccess: {0}to attrs=userPassword by anonymous auth by self read by * none
+olcAccess: {1}to * by * read
 `);
   execFileSync(sbin("slapadd"), ["-q", "-n0", "-F", path.join(dir, "config"), "-l", path.join(dir, "config.ldif")]);
   fs.writeFileSync(path.join(dir, "base.ldif"), "dn: dc=example,dc=org\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example Org\n");
   execFileSync(sbin("slapadd"), ["-q", "-n1", "-F", path.join(dir, "config"), "-l", path.join(dir, "base.ldif")]);
-  execFileSync(sbin("slapd"), ["-F", path.join(dir, "config"), "-h", `ldap://127.0.0.1:${port}/`]);
+  const listen = [`ldap://127.0.0.1:${port}/`, ...(tlsPort ? [`ldaps://127.0.0.1:${tlsPort}/`] : [])].join(" ");
+  const run = async () => {
+    execFileSync(sbin("slapd"), ["-F", path.join(dir, "config"), "-h", listen]);
+    await waitForPort(port);
+  };
+  await run();
   const pidFile = path.join(dir, "slapd.pid");
+  const pid = () => Number(fs.readFileSync(pidFile, "utf8").trim());
   const kill = () => {
     try {
-      process.kill(Number(fs.readFileSync(pidFile, "utf8").trim()), "SIGTERM");
+      process.kill(pid(), "SIGCONT");
+      process.kill(pid(), "SIGTERM");
     } catch {
       // already gone
     }
   };
   leftovers.add(kill);
-  await waitForPort(port);
   const url = `ldap://127.0.0.1:${port}`;
+  const ldapAdd = (ldif: string, modify = false) =>
+    execFileSync(modify ? "ldapmodify" : "ldapadd", ["-x", "-H", url, "-D", LDAP_ADMIN, "-w", LDAP_PASSWORD], { input: ldif, stdio: ["pipe", "ignore", "pipe"] });
+  const stopProcess = async () => {
+    if (!fs.existsSync(pidFile)) return;
+    try {
+      process.kill(pid(), "SIGCONT");
+      process.kill(pid(), "SIGTERM");
+    } catch {
+      // already gone
+    }
+    for (let i = 0; i < 100 && fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+  };
   return {
     url,
+    ldapsUrl: tlsPort ? `ldaps://127.0.0.1:${tlsPort}` : undefined,
+    port,
     suffix: "dc=example,dc=org",
+    admin: { dn: LDAP_ADMIN, password: LDAP_PASSWORD },
+    add: (ldif) => void ldapAdd(ldif),
+    modify: (ldif) => void ldapAdd(ldif, true),
+    pause: () => process.kill(pid(), "SIGSTOP"),
+    resume: () => process.kill(pid(), "SIGCONT"),
+    kill: stopProcess,
+    start: run,
     addCrl(cn, crl) {
       const dn = `cn=${cn},dc=example,dc=org`;
       const ldif = `dn: ${dn}\nobjectClass: cRLDistributionPoint\ncn: ${cn}\ncertificateRevocationList;binary:: ${Buffer.from(crl).toString("base64")}\n`;
@@ -174,15 +228,7 @@ olcAccess: {0}to * by * read
     },
     async stop() {
       leftovers.delete(kill);
-      if (fs.existsSync(pidFile)) {
-        const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-        try {
-          process.kill(pid, "SIGTERM");
-        } catch {
-          // already gone
-        }
-        for (let i = 0; i < 50 && fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
-      }
+      await stopProcess();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importRealm } from "../../src/admin/import.ts";
 import { openDatabase, type Database } from "../../src/db/database.ts";
 import { RealmStore } from "../../src/realms/realm-store.ts";
-import { UserStore } from "../../src/users/user-store.ts";
-import { localUserDirectory } from "../../src/users/x509-directory.ts";
+import { RealmUsers } from "../../src/users/federation.ts";
+import { realmUserDirectory } from "../../src/users/x509-directory.ts";
 import { mapIdentityToUser, type UserDirectory } from "../../src/x509/identity/mapping.ts";
 import { KEYS, parseIdentityOptions } from "../../src/x509/options.ts";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -31,9 +31,8 @@ beforeAll(async () => {
   await importRealm(db.prisma, { realm: "map", users });
   await importRealm(db.prisma, { realm: "map-no-email", loginWithEmailAllowed: false, users });
   const realms = new RealmStore(db.prisma);
-  const store = new UserStore(db.prisma);
-  withEmail = localUserDirectory(store, (await realms.findByName("map"))!);
-  withoutEmail = localUserDirectory(store, (await realms.findByName("map-no-email"))!);
+  withEmail = realmUserDirectory(new RealmUsers(db.prisma, (await realms.findByName("map"))!));
+  withoutEmail = realmUserDirectory(new RealmUsers(db.prisma, (await realms.findByName("map-no-email"))!));
 });
 afterAll(async () => {
   await db?.close();

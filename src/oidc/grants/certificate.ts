@@ -10,14 +10,14 @@ import type { Realm } from "../../realms/realm-store.ts";
 import type { X509Settings } from "../../realms/x509-settings.ts";
 import type { BruteForceGuard } from "../../users/brute-force.ts";
 import { loginWithCertificate } from "../../users/certificate-login.ts";
-import type { UserStore } from "../../users/user-store.ts";
+import type { RealmUsers } from "../../users/federation.ts";
 import { certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../../x509/index.ts";
-import { grantError, issueDirectGrantTokens } from "./password.ts";
+import { DIRECTORY_UNAVAILABLE, grantError, issueDirectGrantTokens } from "./password.ts";
 
 export interface CertificateGrantDeps {
   realm: Realm;
   x509: X509Settings;
-  users: UserStore;
+  directory: RealmUsers;
   guard: BruteForceGuard;
   events: EventRecorder;
   revocation: RevocationChecker;
@@ -52,6 +52,8 @@ function answer(f: CertificateLoginFailure): Answer {
       return { status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "user_temporarily_disabled", reason: f.reason };
     case "USER_DISABLED":
       return { status: 400, error: "invalid_grant", description: "Account disabled", event: "user_disabled", reason: f.reason };
+    case "DIRECTORY_UNAVAILABLE":
+      return { status: 503, error: "temporarily_unavailable", description: DIRECTORY_UNAVAILABLE, event: "directory_unavailable", reason: f.reason };
   }
 }
 
@@ -95,7 +97,7 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
     throw fail(answer(outcome), { ...audit, ...(outcome.identity !== undefined && { username: outcome.identity }) }, outcome.user?.id);
   }
   // A username that names someone else than the certificate's user is refused (Keycloak answers 500 here).
-  const user = outcome.record ?? (await deps.users.findById(realm.id, outcome.user.id));
+  const user = outcome.record ?? (await deps.directory.store.findById(realm.id, outcome.user.id));
   if (!user) throw new Error("the user vanished during login");
   if (requested && ![user.username, user.email ?? "", outcome.identity.toLowerCase()].includes(requested.toLowerCase())) {
     throw fail({ status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "invalid_user_credentials", reason: "USERNAME_MISMATCH" }, { ...audit, username: outcome.identity }, user.id);

@@ -8,8 +8,9 @@ import { errors } from "oidc-provider";
 import type { EventRecorder } from "../../events/event-store.ts";
 import type { Realm } from "../../realms/realm-store.ts";
 import type { BruteForceGuard } from "../../users/brute-force.ts";
+import type { RealmUsers } from "../../users/federation.ts";
 import { authenticatePassword, type PasswordFailure } from "../../users/password-login.ts";
-import type { UserRecord, UserStore } from "../../users/user-store.ts";
+import type { UserRecord } from "../../users/user-store.ts";
 import { toAccount } from "../account.ts";
 import { grantedScopes } from "../scopes.ts";
 import { certificateGrant, isCertificateGrant, type CertificateGrantDeps } from "./certificate.ts";
@@ -18,10 +19,14 @@ export const PASSWORD_GRANT_PARAMS = ["username", "password", "scope"] as const;
 
 export interface PasswordGrantDeps {
   realm: Realm;
-  users: UserStore;
+  /** The realm's users: local, and LDAP when federated. */
+  directory: RealmUsers;
   guard: BruteForceGuard;
   events: EventRecorder;
 }
+
+/** The answer when LDAP cannot be asked: 503, so clients retry later; no server, URL or error text is revealed. */
+export const DIRECTORY_UNAVAILABLE = "The user directory is not available; try again later.";
 
 export function grantError(error: string, description: string, status = 400): Error {
   const err = new errors.CustomOIDCProviderError(error, description);
@@ -34,6 +39,7 @@ const DESCRIPTION: Record<PasswordFailure, string> = {
   user_not_found: "Invalid user credentials",
   user_temporarily_disabled: "Invalid user credentials",
   user_disabled: "Account disabled",
+  directory_unavailable: DIRECTORY_UNAVAILABLE,
 };
 
 /**
@@ -100,7 +106,7 @@ export async function issueDirectGrantTokens(
 export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps & CertificateGrantDeps) {
   return async (ctx: KoaContextWithOIDC): Promise<void> => {
     const all = deps();
-    const { realm, users, guard, events } = all;
+    const { realm, directory, guard, events } = all;
     const params = (ctx.oidc.params ?? {}) as Record<string, string | undefined>;
     if (isCertificateGrant(all.x509, params)) return certificateGrant(provider, ctx, all);
     const clientId = ctx.oidc.client?.clientId;
@@ -110,7 +116,7 @@ export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps 
     if (!username) throw grantError("invalid_request", "Missing parameter: username");
     if (!password) throw grantError("invalid_request", "Missing parameter: password");
 
-    const outcome = await authenticatePassword({ users, guard }, realm, username, password, ctx.ip);
+    const outcome = await authenticatePassword({ users: directory, guard }, realm, username, password, ctx.ip);
     if (outcome.kind === "failure") {
       events.record({
         ...base,
@@ -119,6 +125,7 @@ export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps 
         error: outcome.error,
         details: { grant_type: "password", username, ...(outcome.lockout?.locked && { locked_by: outcome.lockout.by }) },
       });
+      if (outcome.error === "directory_unavailable") throw grantError("temporarily_unavailable", DESCRIPTION[outcome.error], 503);
       throw grantError("invalid_grant", DESCRIPTION[outcome.error]);
     }
     const { scope, body } = await issueDirectGrantTokens(provider, ctx, outcome.user, ["pwd"]);

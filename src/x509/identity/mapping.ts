@@ -1,5 +1,5 @@
 // From an identity to a user (keycloak-x509.md §3.2), over a small user-directory interface: the local user store
-// implements it today, LDAP federation later.
+// alone, or the local store and the realm's LDAP directory (src/users/federation.ts).
 import { splitDelimited, type IdentityOptions } from "../options.ts";
 import { javaTrim } from "../strings.ts";
 
@@ -18,6 +18,18 @@ export interface UserDirectory {
   findByEmail(email: string): Promise<DirectoryUser | undefined>;
   /** Users having every (name, value) pair among their attributes (exact match), at most `limit`. */
   findByAttributes(pairs: readonly { name: string; value: string }[], limit: number): Promise<DirectoryUser[]>;
+}
+
+/** The directory could not answer (LDAP down, slow, refusing the service account): the login cannot be decided. */
+export class DirectoryUnavailableError extends Error {}
+
+/** Several directory entries match where one is needed (two LDAP entries with one username, say). */
+export class DirectoryDuplicateError extends Error {
+  readonly count: number;
+  constructor(count: number, message = `${count} directory entries match`) {
+    super(message);
+    this.count = count;
+  }
 }
 
 export type MappingResult =
@@ -55,6 +67,12 @@ async function byAttributes(identity: string, names: string[], dir: UserDirector
   return users.length === 0 ? { kind: "not-found" } : { kind: "duplicate", count: users.length };
 }
 
-export function mapIdentityToUser(identity: string, options: Pick<IdentityOptions, "mapper" | "attributeNames">, dir: UserDirectory): Promise<MappingResult> {
-  return options.mapper === "username-email" ? byUsernameOrEmail(identity, dir) : byAttributes(identity, options.attributeNames, dir);
+/** Maps the identity; a DirectoryUnavailableError from the directory propagates, a DirectoryDuplicateError is a duplicate. */
+export async function mapIdentityToUser(identity: string, options: Pick<IdentityOptions, "mapper" | "attributeNames">, dir: UserDirectory): Promise<MappingResult> {
+  try {
+    return await (options.mapper === "username-email" ? byUsernameOrEmail(identity, dir) : byAttributes(identity, options.attributeNames, dir));
+  } catch (e) {
+    if (e instanceof DirectoryDuplicateError) return { kind: "duplicate", count: e.count };
+    throw e;
+  }
 }
