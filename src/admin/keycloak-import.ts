@@ -4,6 +4,7 @@
 //   - realm settings with an x509-idp equivalent; clients (not Keycloak's own, not bearer-only or SAML) with their
 //     secrets when the export holds them; users with attributes, realm roles and password hashes (argon2, PBKDF2);
 //   - the X.509 authenticators bound in the realm's browser and direct-grant flows, with their configurations;
+//   - the first LDAP user storage provider, with its attribute and certificate mappers (x509-idp's `ldap`);
 //   - trust anchors: Keycloak keeps them in its truststore, outside the export; give them with --trust.
 import { ValidationError } from "./errors.ts";
 import { isObject, SCOPES } from "./representation.ts";
@@ -140,6 +141,57 @@ function convertUser(u: Json, notes: string[]): Json | undefined {
   };
 }
 
+const one = (config: Json, key: string): string | undefined => str(arr(config[key])[0]) ?? str(config[key]);
+const LDAP_PROVIDERS = "org.keycloak.storage.UserStorageProvider";
+const LDAP_MAPPERS = "org.keycloak.storage.ldap.mappers.LDAPStorageMapper";
+const PROFILE_ATTRIBUTES: Record<string, string> = { username: "usernameAttribute", email: "emailAttribute", firstName: "firstNameAttribute", lastName: "lastNameAttribute" };
+
+/** Keycloak's LDAP provider (component config: arrays of strings) → x509-idp's `ldap`; undefined when there is none. */
+function convertLdap(k: Json, notes: string[]): Json | undefined {
+  const components = isObject(k.components) ? k.components : {};
+  const providers = arr(components[LDAP_PROVIDERS]).filter(isObject).filter((c) => c.providerId === "ldap");
+  const provider = providers[0];
+  if (!provider) return undefined;
+  for (const other of providers.slice(1)) notes.push(`LDAP provider "${String(other.name)}": only one LDAP provider per realm is supported, skipped`);
+  const config = isObject(provider.config) ? provider.config : {};
+  const label = `LDAP provider "${String(provider.name ?? "ldap")}"`;
+  const ms = (key: string) => {
+    const n = Number(one(config, key));
+    return Number.isInteger(n) && n >= 100 && n <= 120_000 ? n : undefined;
+  };
+  const credential = one(config, "bindCredential");
+  const ldap: Json = {
+    enabled: one(config, "enabled") !== "false",
+    connectionUrls: (one(config, "connectionUrl") ?? "").split(/\s+/).filter(Boolean),
+    startTls: one(config, "startTls") === "true",
+    ...(one(config, "bindDn") && { bindDn: one(config, "bindDn") }),
+    ...(credential && !/^\*+$/.test(credential) && { bindCredential: credential }),
+    usersDn: one(config, "usersDn"),
+    searchScope: one(config, "searchScope") === "2" ? "sub" : "one",
+    ...(one(config, "userObjectClasses") && { userObjectClasses: (one(config, "userObjectClasses") as string).split(",").map((c) => c.trim()).filter(Boolean) }),
+    ...(one(config, "usernameLDAPAttribute") && { usernameAttribute: one(config, "usernameLDAPAttribute") }),
+    ...(one(config, "uuidLDAPAttribute") && { uuidAttribute: one(config, "uuidLDAPAttribute") }),
+    ...(ms("connectionTimeout") && { connectTimeoutMs: ms("connectionTimeout") }),
+    ...(ms("readTimeout") && { timeoutMs: ms("readTimeout") }),
+  };
+  if (credential && /^\*+$/.test(credential)) notes.push(`${label}: the export holds no bind credential; set it with PUT /admin/realms/{realm}/ldap`);
+  if (one(config, "customUserSearchFilter")) notes.push(`${label}: the custom user search filter is not supported, ignored`);
+  if (/^ldaps:/i.test(String(ldap.connectionUrls)) || ldap.startTls) notes.push(`${label}: Keycloak's truststore is not in the export; give the LDAP servers' CA as ldap.caCertificates unless Node's CA list trusts them`);
+  const attributeMappers: Json[] = [];
+  const subComponents = isObject(provider.subComponents) ? provider.subComponents : {};
+  for (const m of arr(subComponents[LDAP_MAPPERS]).filter(isObject)) {
+    const mc = isObject(m.config) ? m.config : {};
+    const model = one(mc, "user.model.attribute");
+    const attribute = one(mc, "ldap.attribute");
+    if ((m.providerId === "user-attribute-ldap-mapper" || m.providerId === "certificate-ldap-mapper") && model && attribute) {
+      if (m.providerId === "user-attribute-ldap-mapper" && PROFILE_ATTRIBUTES[model]) ldap[PROFILE_ATTRIBUTES[model] as string] = attribute;
+      else attributeMappers.push({ name: model, ldapAttribute: attribute, ...(m.providerId === "certificate-ldap-mapper" && { certificate: one(mc, "is.der.formatted") === "true" ? "der" : "pem" }) });
+    } else notes.push(`${label}: mapper "${String(m.name)}" (${String(m.providerId)}) is not supported, skipped`);
+  }
+  if (attributeMappers.length) ldap.attributeMappers = attributeMappers;
+  return ldap;
+}
+
 /** Converts a Keycloak realm export; `trustAnchors` (PEM) become the realm's X.509 anchors. */
 export function convertKeycloakRealm(k: unknown, trustAnchors: string[] = []): KeycloakConversion {
   if (!isObject(k) || typeof k.realm !== "string") throw new ValidationError(["not a Keycloak realm export: expected an object with \"realm\""]);
@@ -150,6 +202,8 @@ export function convertKeycloakRealm(k: unknown, trustAnchors: string[] = []): K
   else if (k.defaultSignatureAlgorithm !== undefined) notes.push(`defaultSignatureAlgorithm ${String(k.defaultSignatureAlgorithm)} is not supported; ES256 is used`);
   realm.clients = arr(k.clients).filter(isObject).map((c) => convertClient(c, notes)).filter((c): c is Json => c !== undefined);
   realm.users = arr(k.users).filter(isObject).map((u) => convertUser(u, notes)).filter((u): u is Json => u !== undefined);
+  const ldap = convertLdap(k, notes);
+  if (ldap) realm.ldap = ldap;
   const browser = x509Flow(k, str(k.browserFlow) ?? "browser", BROWSER_X509, notes, "browser flow");
   const directGrant = x509Flow(k, str(k.directGrantFlow) ?? "direct grant", DIRECT_GRANT_X509, notes, "direct grant flow");
   if (browser.enabled || directGrant.enabled || trustAnchors.length > 0) {

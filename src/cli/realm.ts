@@ -36,7 +36,7 @@ export async function realmImport(db: Prisma, file: string, o: RealmImportOption
     }
   });
   const { realm, notes } = convertKeycloakRealm(input, anchors);
-  const summary = await importRealm(db, realm);
+  const summary = await importRealm(db, realm, { ...(secrets && { secrets }) });
   return JSON.stringify({ ...summary, notes }, null, 2);
 }
 

@@ -47,11 +47,15 @@ function buffers(raw: RawEntry[string] | undefined): Buffer[] {
   return list.map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v), "utf8")));
 }
 
-/** The entry's attribute, found ignoring case (servers answer with their own spelling). */
+/**
+ * The entry's attribute, found ignoring case (servers answer with their own spelling), and with the ";binary"
+ * transfer option a server adds to certificate attributes (asked for userCertificate, OpenLDAP answers
+ * userCertificate;binary).
+ */
 function attribute(entry: RawEntry, name: string): RawEntry[string] | undefined {
   if (name in entry) return entry[name];
   const lower = name.toLowerCase();
-  for (const k of Object.keys(entry)) if (k.toLowerCase() === lower) return entry[k];
+  for (const k of Object.keys(entry)) if (k.toLowerCase() === lower || k.toLowerCase() === `${lower};binary`) return entry[k];
   return undefined;
 }
 
