@@ -6,12 +6,8 @@ import { createPrivateKey, X509Certificate as NodeX509 } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as x509 from "@peculiar/x509";
+import { ALG, createLocalCa, DAY, pkcs8Pem, randomSerial } from "./local-ca.ts";
 import { pkcs12 } from "./pkcs12.ts";
-
-x509.cryptoProvider.set(crypto);
-
-const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
-const DAY = 24 * 3600 * 1000;
 
 export interface DemoPki {
   dir: string;
@@ -24,31 +20,6 @@ export interface DemoPki {
 
 export const demoPkiDir = (dataDir: string) => path.join(dataDir, "demo-pki");
 
-const serial = () => Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex").replace(/^[89a-f]/, "1");
-
-async function pkcs8Pem(key: CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY");
-}
-
-async function createCa(dir: string): Promise<void> {
-  const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: "CN=x509-idp demo client CA, O=x509-idp demo",
-    notBefore: new Date(Date.now() - DAY),
-    notAfter: new Date(Date.now() + 10 * 365 * DAY),
-    keys,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  fs.writeFileSync(path.join(dir, "ca.crt"), `${cert.toString("pem")}\n`);
-  fs.writeFileSync(path.join(dir, "ca.key"), `${await pkcs8Pem(keys.privateKey)}\n`, { mode: 0o600 });
-}
-
 async function issueClient(dir: string, user: { username: string; email: string }, p12Password: string): Promise<void> {
   const caPem = fs.readFileSync(path.join(dir, "ca.crt"), "utf8");
   const ca = new x509.X509Certificate(caPem);
@@ -56,7 +27,7 @@ async function issueClient(dir: string, user: { username: string; email: string 
   const caKey = await crypto.subtle.importKey("pkcs8", caDer, ALG, false, ["sign"]);
   const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
+    serialNumber: randomSerial(),
     subject: `CN=${user.username}, E=${user.email}, O=x509-idp demo`,
     issuer: ca.subject,
     notBefore: new Date(Date.now() - DAY),
@@ -85,7 +56,7 @@ export async function ensureDemoPki(dataDir: string, user: { username: string; e
   const dir = demoPkiDir(dataDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const caFile = path.join(dir, "ca.crt");
-  if (!fs.existsSync(caFile) || !fs.existsSync(path.join(dir, "ca.key"))) await createCa(dir);
+  if (!fs.existsSync(caFile) || !fs.existsSync(path.join(dir, "ca.key"))) await createLocalCa(dir, "CN=x509-idp demo client CA, O=x509-idp demo");
   const certFile = path.join(dir, `${user.username}.crt`);
   const current = fs.existsSync(certFile) ? new NodeX509(fs.readFileSync(certFile)) : undefined;
   const stale = !current || new Date(current.validTo).getTime() - Date.now() < 30 * DAY || !current.checkIssued(new NodeX509(fs.readFileSync(caFile)));

@@ -6,8 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { isIP } from "node:net";
 import * as x509 from "@peculiar/x509";
-
-x509.cryptoProvider.set(crypto);
+import { ALG, createLocalCa, DAY, pkcs8Pem, randomSerial, type LocalCa } from "../demo/local-ca.ts";
 
 export interface TlsMaterial {
   cert: string;
@@ -17,39 +16,10 @@ export interface TlsMaterial {
   generated: boolean;
 }
 
-const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
-const DAY = 24 * 3600 * 1000;
-
-async function exportKey(key: CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY");
-}
-
 async function importKey(pem: string): Promise<CryptoKey> {
   const der = x509.PemConverter.decode(pem)[0];
   if (!der) throw new Error("empty key file");
   return crypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"]);
-}
-
-const serial = () => Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex").replace(/^[89a-f]/, "1");
-
-async function createCa(dir: string): Promise<{ cert: x509.X509Certificate; key: CryptoKey }> {
-  const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: "CN=x509-idp local CA",
-    notBefore: new Date(Date.now() - DAY),
-    notAfter: new Date(Date.now() + 10 * 365 * DAY),
-    keys,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  fs.writeFileSync(path.join(dir, "ca.crt"), `${cert.toString("pem")}\n`);
-  fs.writeFileSync(path.join(dir, "ca.key"), `${await exportKey(keys.privateKey)}\n`, { mode: 0o600 });
-  return { cert, key: keys.privateKey };
 }
 
 function covers(cert: x509.X509Certificate, host: string): boolean {
@@ -58,11 +28,11 @@ function covers(cert: x509.X509Certificate, host: string): boolean {
   return names.some((n) => (n.type === "dns" || n.type === "ip") && n.value.toLowerCase() === host.toLowerCase());
 }
 
-async function issueServerCert(dir: string, ca: { cert: x509.X509Certificate; key: CryptoKey }, host: string): Promise<void> {
+async function issueServerCert(dir: string, ca: LocalCa, host: string): Promise<void> {
   const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const hosts = new Set(["localhost", "127.0.0.1", "::1", host.replace(/^\[|\]$/g, "")]);
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
+    serialNumber: randomSerial(),
     subject: "CN=localhost",
     issuer: ca.cert.subject,
     notBefore: new Date(Date.now() - DAY),
@@ -79,7 +49,7 @@ async function issueServerCert(dir: string, ca: { cert: x509.X509Certificate; ke
     ],
   });
   fs.writeFileSync(path.join(dir, "server.crt"), `${cert.toString("pem")}\n${ca.cert.toString("pem")}\n`);
-  fs.writeFileSync(path.join(dir, "server.key"), `${await exportKey(keys.privateKey)}\n`, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, "server.key"), `${await pkcs8Pem(keys.privateKey)}\n`, { mode: 0o600 });
 }
 
 export async function loadTls(options: { dataDir: string; certFile?: string | undefined; keyFile?: string | undefined; publicHost: string }): Promise<TlsMaterial> {
@@ -96,7 +66,7 @@ export async function loadTls(options: { dataDir: string; certFile?: string | un
   const caFile = path.join(dir, "ca.crt");
   const ca = fs.existsSync(caFile)
     ? { cert: new x509.X509Certificate(fs.readFileSync(caFile, "utf8")), key: await importKey(fs.readFileSync(path.join(dir, "ca.key"), "utf8")) }
-    : await createCa(dir);
+    : await createLocalCa(dir, "CN=x509-idp local CA");
   const serverFile = path.join(dir, "server.crt");
   const leaf = fs.existsSync(serverFile) ? x509.PemConverter.decode(fs.readFileSync(serverFile, "utf8"))[0] : undefined;
   const current = leaf ? new x509.X509Certificate(leaf) : undefined;
