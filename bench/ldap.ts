@@ -16,6 +16,7 @@ import { mapIdentityToUser } from "../src/x509/identity/mapping.ts";
 import { KEYS, parseIdentityOptions } from "../src/x509/options.ts";
 import { tempDir } from "../test/helpers/db.ts";
 import { buildPki } from "../test/helpers/pki.ts";
+import { sbin } from "../test/helpers/ports.ts";
 import { startSlapd } from "../test/helpers/revocation-servers.ts";
 
 export interface LatencyResult {
@@ -31,7 +32,7 @@ export interface LdapBench {
   added: { scenario: string; ms: number }[];
 }
 
-const slapdInstalled = () => ["/usr/sbin/slapd", "/usr/bin/slapd"].some((f) => fs.existsSync(f));
+const slapdInstalled = () => sbin("slapd") !== "slapd";
 
 async function latency(scenario: string, seconds: number, op: () => Promise<unknown>): Promise<LatencyResult> {
   for (let i = 0; i < 200; i++) await op();
@@ -56,7 +57,7 @@ export async function ldapBenchmarks(seconds: number): Promise<LdapBench | undef
   const db = await openDatabase(`file:${path.join(dir, "idp.db")}`);
   const providers = new LdapProviders(new SecretBox("bench-secret-key-bench-secret-key"), createLogger("silent"), { record: () => {} });
   try {
-    const hash = execFileSync(fs.existsSync("/usr/sbin/slappasswd") ? "/usr/sbin/slappasswd" : "slappasswd", ["-s", "pw"], { encoding: "utf8" }).trim();
+    const hash = execFileSync(sbin("slappasswd"), ["-s", "pw"], { encoding: "utf8" }).trim();
     const people = "ou=people,dc=example,dc=org";
     const entries = [`dn: ${people}\nobjectClass: organizationalUnit\nou: people`];
     for (let i = 0; i < 1000; i++) entries.push(`dn: uid=user${i},${people}\nobjectClass: inetOrgPerson\nuid: user${i}\ncn: user${i}\nsn: User\nmail: user${i}@example.org\nuserPassword: ${hash}`);

@@ -4,10 +4,9 @@
 // docker compose deployment's configuration, HAProxy and Apache the README's snippets, each with test paths and ports.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { tempDir } from "./db.ts";
-import { freePort } from "./ports.ts";
+import { freePort, sbin, waitForPort } from "./ports.ts";
 
 export const PROXY_ADDRESS = "127.0.0.2";
 
@@ -30,30 +29,11 @@ export interface ProxyOptions {
   clientCaPem?: string;
 }
 
-/** Debian installs the proxies into /usr/sbin, which is not on every user's PATH. */
-const binary = (name: string) => (fs.existsSync(`/usr/sbin/${name}`) ? `/usr/sbin/${name}` : name);
 
 const running = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const c of running) c.kill("SIGKILL");
 });
-
-async function waitForPort(port: number, child: ChildProcess, output: () => string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the proxy exited (${child.exitCode}): ${output()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`the proxy does not listen on 127.0.0.1:${port}: ${output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function launch(command: string, args: string[], dir: string, port: number, logFile?: string): Promise<Proxy> {
   const child = spawn(command, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
@@ -62,7 +42,7 @@ async function launch(command: string, args: string[], dir: string, port: number
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
   const log = () => output + (logFile && fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "");
-  await waitForPort(port, child, log);
+  await waitForPort(port, { name: "the proxy", exitCode: () => child.exitCode, output: log });
   return {
     port,
     log,
@@ -120,7 +100,7 @@ http {
 }
 `;
   fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
-  return launch(binary("nginx"), ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-e", path.join(dir, "error.log")], dir, port, path.join(dir, "error.log"));
+  return launch(sbin("nginx"), ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-e", path.join(dir, "error.log")], dir, port, path.join(dir, "error.log"));
 }
 
 /**
@@ -154,7 +134,7 @@ backend x509_idp
   server idp 127.0.0.1:${o.upstreamPort}
 `;
   fs.writeFileSync(path.join(dir, "haproxy.cfg"), conf);
-  return launch(binary("haproxy"), ["-f", path.join(dir, "haproxy.cfg"), "-db"], dir, port);
+  return launch(sbin("haproxy"), ["-f", path.join(dir, "haproxy.cfg"), "-db"], dir, port);
 }
 
 /**
@@ -192,5 +172,5 @@ SSLSessionCache none
 </VirtualHost>
 `;
   fs.writeFileSync(path.join(dir, "httpd.conf"), conf);
-  return launch(binary("apache2"), ["-X", "-f", path.join(dir, "httpd.conf")], dir, port, path.join(dir, "error.log"));
+  return launch(sbin("apache2"), ["-X", "-f", path.join(dir, "httpd.conf")], dir, port, path.join(dir, "error.log"));
 }

@@ -8,7 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import type { BuiltCert } from "./certs.ts";
 import { tempDir } from "./db.ts";
-import { freePort } from "./ports.ts";
+import { freePort, sbin, waitForPort } from "./ports.ts";
 
 /** Processes started here, stopped when this process exits even if a test did not get to stop them. */
 const leftovers = new Set<() => void>();
@@ -95,32 +95,8 @@ export interface SlapdOptions {
   tls?: { cert: string; key: string };
 }
 
-/** slapd's tools live in /usr/sbin, which is not on every user's PATH. */
-function sbin(tool: string): string {
-  for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin"]) {
-    if (dir && fs.existsSync(path.join(dir, tool))) return path.join(dir, tool);
-  }
-  return tool;
-}
-
 const LDAP_ADMIN = "cn=admin,dc=example,dc=org";
 const LDAP_PASSWORD = "secret";
-
-async function waitForPort(port: number, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`nothing listens on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 export async function startSlapd(o: SlapdOptions = {}): Promise<Slapd> {
   const dir = tempDir("x509idp-slapd-");

@@ -12,7 +12,7 @@ import { openDatabase, type Database } from "../../src/db/database.ts";
 import { ext, type BuiltCert } from "../helpers/certs.ts";
 import { runCli } from "../helpers/cli.ts";
 import { buildPki, keyPem, type Pki } from "../helpers/pki.ts";
-import { freePort } from "../helpers/ports.ts";
+import { freePort, sbin } from "../helpers/ports.ts";
 import { startSlapd, type Slapd } from "../helpers/revocation-servers.ts";
 import { startTestServer, type MtlsClient, type TestServer } from "../helpers/server.ts";
 
@@ -30,7 +30,7 @@ let alice: BuiltCert;
 let aliceTwin: BuiltCert;
 let carol: BuiltCert;
 
-const ssha = (password: string) => execFileSync(fs.existsSync("/usr/sbin/slappasswd") ? "/usr/sbin/slappasswd" : "slappasswd", ["-s", password], { encoding: "utf8" }).trim();
+const ssha = (password: string) => execFileSync(sbin("slappasswd"), ["-s", password], { encoding: "utf8" }).trim();
 const b64 = (der: Uint8Array) => Buffer.from(der).toString("base64");
 
 function person(uid: string, extra: string[]): string {
