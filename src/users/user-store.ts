@@ -119,7 +119,6 @@ const findable = (v: string) => !v.includes("\u0000");
 
 /** A user by one unique column, on the hot path (every login): three prepared statements, no query engine. */
 async function hotFind(hot: HotSql, by: keyof typeof USER_BY, realmId: string, value: string): Promise<UserRecord | undefined> {
-  if (!findable(value)) return undefined;
   const [u] = await hot.all<HotUserRow>(USER_BY[by], [realmId, value]);
   if (!u) return undefined;
   const [attrs, roles] = await Promise.all([hot.all<{ name: string; value: string }>(USER_ATTRIBUTES, [u.id]), hot.all<{ role: string }>(USER_ROLES, [u.id])]);
@@ -140,38 +139,28 @@ export class UserStore {
     this.#hot = hotSqlOf(db);
   }
 
-  async findById(realmId: string, id: string): Promise<UserRecord | undefined> {
-    if (!findable(id)) return undefined;
-    if (this.#hot) return hotFind(this.#hot, "id", realmId, id);
-    const r = await this.#db.user.findFirst({ where: { realmId, id }, include: withRelations });
+  /** A user by one unique column (with the realm): prepared statements when the database has them, else Prisma. */
+  async #findOne(by: keyof typeof USER_BY, realmId: string, value: string): Promise<UserRecord | undefined> {
+    if (!findable(value)) return undefined;
+    if (this.#hot) return hotFind(this.#hot, by, realmId, value);
+    const r = await this.#db.user.findFirst({ where: { realmId, [by]: value }, include: withRelations });
     return r ? toRecord(r) : undefined;
   }
 
-  async findByUsername(realmId: string, username: string): Promise<UserRecord | undefined> {
-    if (!findable(username)) return undefined;
-    if (this.#hot) return hotFind(this.#hot, "username", realmId, username.toLowerCase());
-    const r = await this.#db.user.findUnique({
-      where: { realmId_username: { realmId, username: username.toLowerCase() } },
-      include: withRelations,
-    });
-    return r ? toRecord(r) : undefined;
+  findById(realmId: string, id: string): Promise<UserRecord | undefined> {
+    return this.#findOne("id", realmId, id);
   }
 
-  async findByEmail(realmId: string, email: string): Promise<UserRecord | undefined> {
-    if (!findable(email)) return undefined;
-    if (this.#hot) return hotFind(this.#hot, "email", realmId, email.toLowerCase());
-    const r = await this.#db.user.findUnique({
-      where: { realmId_email: { realmId, email: email.toLowerCase() } },
-      include: withRelations,
-    });
-    return r ? toRecord(r) : undefined;
+  findByUsername(realmId: string, username: string): Promise<UserRecord | undefined> {
+    return this.#findOne("username", realmId, username.toLowerCase());
   }
 
-  async findByLdapId(realmId: string, ldapId: string): Promise<UserRecord | undefined> {
-    if (!findable(ldapId)) return undefined;
-    if (this.#hot) return hotFind(this.#hot, "ldapId", realmId, ldapId);
-    const r = await this.#db.user.findUnique({ where: { realmId_ldapId: { realmId, ldapId } }, include: withRelations });
-    return r ? toRecord(r) : undefined;
+  findByEmail(realmId: string, email: string): Promise<UserRecord | undefined> {
+    return this.#findOne("email", realmId, email.toLowerCase());
+  }
+
+  findByLdapId(realmId: string, ldapId: string): Promise<UserRecord | undefined> {
+    return this.#findOne("ldapId", realmId, ldapId);
   }
 
   /**
