@@ -59,18 +59,10 @@ export class RealmUsers {
     const local = () => (ldap && names.some((n) => ldap.isCertificateAttribute(n)) ? Promise.resolve([]) : this.store.findByAttributes(this.realm.id, pairs, limit, ldap !== undefined));
     if (!ldap) return local();
     const remote = async () => {
-      if (!ldap.canSearch(names)) return [];
-      const match = await this.#ask((d) => d.byAttributes(pairs, limit));
-      if (match.truncated || match.users.length > 1) throw new DirectoryDuplicateError(Math.max(match.users.length, limit), "several LDAP users match");
-      const [entry] = match.users;
-      return entry ? [await this.#link(entry)] : [];
+      const user = ldap.canSearch(names) ? await this.#fromLdap((d) => d.byAttributes(pairs, limit)) : undefined;
+      return user ? [user] : [];
     };
-    if (ldap.settings.precedence === "local") {
-      const found = await local();
-      return found.length ? found : remote();
-    }
-    const found = await remote();
-    return found.length ? found : local();
+    return this.#inPrecedence(local, remote, (found) => found.length > 0);
   }
 
   /** Checks a password: by a bind as the user for an LDAP user, else the stored hash is the caller's business. */
@@ -95,16 +87,19 @@ export class RealmUsers {
 
   async #find(local: () => Promise<UserRecord | undefined>, remote: (d: LdapDirectory) => Promise<LdapMatch>): Promise<FoundUser | undefined> {
     if (!this.#ldap) return local();
-    if (this.#ldap.settings.precedence === "local") {
+    // A linked record is an LDAP user: LDAP says whether it still exists, and what it looks like now.
+    const unlinked = async () => {
       const u = await local();
-      // A linked record is an LDAP user: LDAP says whether it still exists, and what it looks like now.
-      if (u && u.federationLink === null) return u;
-      return this.#fromLdap(remote);
-    }
-    const fromLdap = await this.#fromLdap(remote);
-    if (fromLdap) return fromLdap;
-    const u = await local();
-    return u && u.federationLink === null ? u : undefined;
+      return u?.federationLink === null ? u : undefined;
+    };
+    return this.#inPrecedence<FoundUser | undefined>(unlinked, () => this.#fromLdap(remote), (u) => u !== undefined);
+  }
+
+  /** The first answer that found someone, asking local users and LDAP in the realm's order of precedence. */
+  async #inPrecedence<T>(local: () => Promise<T>, ldap: () => Promise<T>, found: (answer: T) => boolean): Promise<T> {
+    const [first, second] = this.#ldap?.settings.precedence === "ldap" ? [ldap, local] : [local, ldap];
+    const answer = await first();
+    return found(answer) ? answer : second();
   }
 
   async #fromLdap(remote: (d: LdapDirectory) => Promise<LdapMatch>): Promise<FoundUser | undefined> {
