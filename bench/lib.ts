@@ -145,22 +145,23 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
   let errors = 0;
   let measuring = false;
   let running = true;
-  const worker = async () => {
-    while (running) {
-      const r = o.request();
-      const t0 = performance.now();
-      try {
-        const res = await pool.request({ method: r.method, path: r.path, headers: r.headers, ...(r.body !== undefined && { body: r.body }) });
-        const body = await res.body.text();
-        const good = o.ok(res.statusCode, body);
-        if (measuring) {
-          if (good) latencies.push(performance.now() - t0);
-          else errors++;
-        }
-      } catch {
-        if (measuring) errors++;
+  /** One request; its latency counts from `due` (when it was sent, or, open loop, when it was due). */
+  const send = async (due: number) => {
+    const r = o.request();
+    try {
+      const res = await pool.request({ method: r.method, path: r.path, headers: r.headers, ...(r.body !== undefined && { body: r.body }) });
+      const body = await res.body.text();
+      const good = o.ok(res.statusCode, body);
+      if (measuring) {
+        if (good) latencies.push(performance.now() - due);
+        else errors++;
       }
+    } catch {
+      if (measuring) errors++;
     }
+  };
+  const worker = async () => {
+    while (running) await send(performance.now());
   };
   // Open loop: one request every 1/rate seconds, latency measured from when it was due (no coordinated omission).
   const paced = async () => {
@@ -170,20 +171,7 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
     while (running) {
       const due = next;
       next += interval;
-      const one = (async () => {
-        const r = o.request();
-        try {
-          const res = await pool.request({ method: r.method, path: r.path, headers: r.headers, ...(r.body !== undefined && { body: r.body }) });
-          const body = await res.body.text();
-          const good = o.ok(res.statusCode, body);
-          if (measuring) {
-            if (good) latencies.push(performance.now() - due);
-            else errors++;
-          }
-        } catch {
-          if (measuring) errors++;
-        }
-      })();
+      const one = send(due);
       inflight.add(one);
       void one.finally(() => inflight.delete(one));
       const wait = next - performance.now();
