@@ -1,6 +1,7 @@
 // The admin REST API under /admin/realms, Keycloak's paths and JSON shapes. Callers authenticate with a bearer
 // access token of an enabled `master` realm user holding the `admin` realm role, obtained from the public client
-// `admin-cli` by direct grant (exactly as Keycloak's admin scripts do).
+// `admin-cli` by direct grant (exactly as Keycloak's admin scripts do). A certificate-bound token (the certificate
+// direct grant's) is accepted only with its certificate (http/bearer.ts, RFC 8705 §3).
 import Router from "@koa/router";
 import type { Context, Next } from "koa";
 import type { Prisma } from "../db/database.ts";
@@ -15,7 +16,9 @@ import type { RealmRegistry } from "../oidc/registry.ts";
 import type { RevocationChecker } from "../x509/revocation/checker.ts";
 import { UserStore } from "../users/user-store.ts";
 import type { SecretBox } from "../config/secret-box.ts";
+import { authenticateBearer } from "./bearer.ts";
 import { readJson } from "./body.ts";
+import type { ClientCertificates } from "./client-certificate.ts";
 import { badRequest, HttpError } from "./errors.ts";
 
 export interface AdminRouteDeps {
@@ -26,25 +29,16 @@ export interface AdminRouteDeps {
   events: EventStore;
   revocation: RevocationChecker;
   ldap: LdapProviders;
+  /** The request's client certificate, for certificate-bound tokens. */
+  certificates: ClientCertificates;
 }
 
-const unauthorized = () => new HttpError(401, "invalid_token", "a valid bearer access token of the master realm is required");
-
-function bearerAuth(deps: AdminRouteDeps) {
+function adminAuth(deps: AdminRouteDeps) {
   const users = new UserStore(deps.db);
   return async (ctx: Context, next: Next) => {
-    const m = /^Bearer ([\x21-\x7e]{1,4096})$/i.exec(ctx.get("authorization"));
-    if (!m?.[1]) {
-      ctx.set("WWW-Authenticate", 'Bearer realm="master"');
-      throw unauthorized();
-    }
+    const token = await authenticateBearer(deps, MASTER_REALM, ctx);
     const master = await deps.registry.get(MASTER_REALM);
-    const token = master ? await master.provider.AccessToken.find(m[1]) : undefined;
-    if (!master || !token || token.isExpired || !token.accountId) {
-      ctx.set("WWW-Authenticate", 'Bearer realm="master", error="invalid_token"');
-      throw unauthorized();
-    }
-    const user = await users.findById(master.realm.id, token.accountId);
+    const user = master ? await users.findById(master.realm.id, token.accountId) : undefined;
     if (!user?.enabled || !user.realmRoles.includes("admin")) {
       throw new HttpError(403, "forbidden", "the token's user is not an administrator");
     }
@@ -73,7 +67,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     db: deps.db, changed: (realm) => deps.registry.invalidate(realm), secrets: deps.ldap.secrets, ldap: deps.ldap,
   };
   const router = new Router({ prefix: "/admin/realms" });
-  router.use(bearerAuth(deps));
+  router.use(adminAuth(deps));
 
   const created = (ctx: Context, location: string, body?: unknown) => {
     ctx.status = 201;

@@ -86,7 +86,7 @@ export function createApp(services: Services): Koa {
   app.use(staticResources());
   const health = healthRoutes(services.db, services.ldap);
   app.use(health.routes());
-  const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation, ldap: services.ldap });
+  const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation, ldap: services.ldap, certificates: services.certificates });
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));
   const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events, revocation: services.revocation, log: services.log, certificates: services.certificates });
