@@ -2,18 +2,21 @@
 // representation (same field names where Keycloak has the field). Used by `realm import/export` and the admin API.
 // README § "Realm JSON" documents it; extensions over Keycloak are marked "x509-idp" below.
 import { z } from "zod";
+import { isUnambiguousUri } from "../realms/redirect-uri.ts";
 import { isArgon2idHash, isVerifiableHash, MAX_PASSWORD_LENGTH } from "../users/passwords.ts";
 import { CertificateParseError, parseAuthenticatorConfig, parseCertificates, X509ConfigError } from "../x509/index.ts";
 
 export const REALM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const seconds = z.number().int().min(1).max(10 * 365 * 24 * 3600);
 
-/** An absolute http(s) or custom-scheme URI, optionally ending in Keycloak's `*` wildcard; no fragment. */
+/**
+ * An absolute http(s) or custom-scheme URI, optionally ending in Keycloak's `*` wildcard; with one reading only (no
+ * fragment, dot segments, encoded slashes, userinfo: realms/redirect-uri.ts).
+ */
 const redirectUri = z.string().max(2048).refine((s) => {
   const base = s.endsWith("*") ? s.slice(0, -1) : s;
-  if (!URL.canParse(base) || base.includes("#")) return false;
-  return !s.slice(0, -1).includes("*");
-}, "must be an absolute URI without a fragment; `*` is allowed only at the end");
+  return isUnambiguousUri(base) && !base.includes("*");
+}, "must be an absolute URI without a fragment, dot segments, encoded slashes or userinfo; `*` is allowed only at the end");
 
 const origin = z.string().max(2048).refine((s) => s === "+" || s === "*" || /^https?:\/\/[^/]+$/.test(s), "must be an origin (scheme://host[:port]), + or *");
 

@@ -1,5 +1,5 @@
 // From a stored client to oidc-provider's client metadata, and the two behaviours x509-idp changes on its Client
-// class: secrets are compared against an argon2id hash, and redirect URIs may end in Keycloak's `*` wildcard.
+// class: secrets are compared against an argon2id hash (redirect URIs are matched by realms/redirect-uri.ts).
 import { createHash } from "node:crypto";
 import type { AdapterPayload } from "oidc-provider";
 import { verify } from "@node-rs/argon2";
@@ -57,25 +57,6 @@ function webOrigins(c: ClientRecord): string[] {
     } else out.add(o);
   }
   return [...out];
-}
-
-/**
- * Keycloak's redirect URI rule: exact match, or a registered URI ending in `*` whose prefix the request's URI (without
- * query) starts with. Unlike Keycloak before CVE-2023-6291, the wildcard never crosses the origin: `https://a.example*`
- * does not allow `https://a.example.evil.test`.
- */
-export function redirectUriMatches(registered: readonly string[], value: string): boolean {
-  for (const r of registered) {
-    if (r === value) return true;
-    if (!r.endsWith("*")) continue;
-    const prefix = r.slice(0, -1);
-    const bare = value.split(/[?#]/)[0] ?? "";
-    if (!bare.startsWith(prefix) || !URL.canParse(value)) continue;
-    const want = URL.canParse(prefix) ? new URL(prefix) : undefined;
-    const got = new URL(value);
-    if (want && want.protocol === got.protocol && (want.protocol !== "http:" && want.protocol !== "https:" || want.host === got.host)) return true;
-  }
-  return false;
 }
 
 // Secrets are argon2id hashes (RFC 6819 §5.1.4.1.3). A successful verification is remembered by a digest of the

@@ -17,7 +17,8 @@ import { UserStore } from "../users/user-store.ts";
 import { accountFinder, CLAIMS } from "./account.ts";
 import { prismaAdapter } from "./adapter.ts";
 import { cachedClients } from "./client-cache.ts";
-import { compareHashedSecret, EXTRA_CLIENT_METADATA, redirectUriMatches, toClientMetadata } from "./clients.ts";
+import { compareHashedSecret, EXTRA_CLIENT_METADATA, toClientMetadata } from "./clients.ts";
+import { redirectUriMatches } from "../realms/redirect-uri.ts";
 import { PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
 import type { PrivateJwk } from "./keys.ts";
 import { clientScopes, grantedScopes } from "./scopes.ts";
@@ -51,6 +52,7 @@ export const ROUTES = {
   end_session: "/protocol/openid-connect/logout",
   introspection: "/protocol/openid-connect/token/introspect",
   revocation: "/protocol/openid-connect/revoke",
+  pushed_authorization_request: "/protocol/openid-connect/ext/par/request",
 } as const;
 
 /** Keycloak's descriptions when a client uses a grant type it is not enabled for. */
