@@ -3,6 +3,7 @@
 // README § "Realm JSON" documents it; extensions over Keycloak are marked "x509-idp" below.
 import { z } from "zod";
 import { isUnambiguousUri } from "../realms/redirect-uri.ts";
+import { emptyAttributes, type Attributes } from "../users/attributes.ts";
 import { isArgon2idHash, isVerifiableHash, MAX_PASSWORD_LENGTH } from "../users/passwords.ts";
 import { CertificateParseError, parseAuthenticatorConfig, parseCertificates, X509ConfigError } from "../x509/index.ts";
 
@@ -63,6 +64,32 @@ const credentialSchema = z.strictObject({
 
 const attributeName = z.string().min(1).max(255);
 const attributeValue = z.string().max(4096);
+const attributeValues = z.array(attributeValue).max(100);
+const MAX_ATTRIBUTES = 1000;
+
+/**
+ * A user's attributes: name → values. The names are data, so the map is read from the input's own keys and built
+ * without a prototype (users/attributes.ts): `constructor` and `__proto__` are names like any other. (z.record reads
+ * into a plain object, where `__proto__` is lost and `constructor` collides with Object's.)
+ */
+const attributesSchema = z.unknown().optional().transform((input, ctx): Attributes => {
+  const out = emptyAttributes();
+  if (input === undefined) return out;
+  if (!isObject(input)) {
+    ctx.addIssue({ code: "custom", message: "expected an object of attribute names, each with a list of values" });
+    return z.NEVER;
+  }
+  const entries = Object.entries(input);
+  if (entries.length > MAX_ATTRIBUTES) ctx.addIssue({ code: "custom", message: `at most ${MAX_ATTRIBUTES} attributes` });
+  for (const [name, values] of entries.slice(0, MAX_ATTRIBUTES)) {
+    const n = attributeName.safeParse(name);
+    if (!n.success) ctx.addIssue({ code: "custom", path: [name], message: `attribute name: ${n.error.issues[0]?.message ?? "invalid"}` });
+    const v = attributeValues.safeParse(values);
+    if (!v.success) for (const i of v.error.issues) ctx.addIssue({ code: "custom", path: [name, ...i.path.filter((k) => typeof k !== "symbol")], message: i.message });
+    if (n.success && v.success) out[name] = v.data;
+  }
+  return out;
+});
 
 export const userSchema = z.strictObject({
   username: z.string().trim().min(1).max(255).regex(/^[^\s]+$/, "no whitespace").transform((s) => s.toLowerCase()),
@@ -72,7 +99,7 @@ export const userSchema = z.strictObject({
   enabled: z.boolean().default(true),
   firstName: z.string().max(255).optional(),
   lastName: z.string().max(255).optional(),
-  attributes: z.record(attributeName, z.array(attributeValue).max(100)).default({}),
+  attributes: attributesSchema,
   realmRoles: z.array(z.string().min(1).max(255)).max(100).default([]),
   credentials: z.array(credentialSchema).max(1).optional(),
 });
@@ -253,8 +280,33 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), "");
 }
 
+/**
+ * Where a string of `input` (a value or a key) holds NUL, which no database column can keep (PostgreSQL text refuses
+ * it): such a field is refused before anything is written. At most `max` paths.
+ */
+function nulPaths(input: unknown, max = 20): (string | number)[][] {
+  const out: (string | number)[][] = [];
+  const walk = (v: unknown, at: (string | number)[]) => {
+    if (out.length >= max) return;
+    if (typeof v === "string") {
+      if (v.includes("\u0000")) out.push(at);
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, [...at, i]));
+    } else if (isObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes("\u0000")) out.push([...at, k.replaceAll("\u0000", "\\0")]);
+        else walk(x, [...at, k]);
+      }
+    }
+  };
+  walk(input, []);
+  return out;
+}
+
 /** Parses `input` with `schema`, or throws a ValidationError whose messages name each bad field. */
 export function parseRepresentation<S extends z.ZodType>(schema: S, input: unknown, prefix = ""): z.output<S> {
+  const nul = nulPaths(input);
+  if (nul.length) throw new ValidationError(nul.map((p) => `${fieldPath([...(prefix ? [prefix] : []), ...p]) || "body"}: must not contain the NUL character`));
   const res = schema.safeParse(input);
   if (res.success) return res.data;
   throw new ValidationError(res.error.issues.slice(0, 20).map((i) => {

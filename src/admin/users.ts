@@ -37,13 +37,18 @@ export async function getUser(deps: AdminDeps, realm: string, id: string): Promi
   return toUserView(await find(deps, realm, id));
 }
 
+/** Validates, then writes the user with its attributes, roles and password in one transaction: all or nothing. */
 export async function createUser(deps: AdminDeps, realm: string, input: unknown): Promise<UserView> {
   const rep = parseRepresentation(userSchema, input);
   const rid = await realmId(deps, realm);
-  await checkUnique(deps.db, rid, rep);
   const cred = rep.credentials?.[0];
+  // argon2 is deliberately slow: hashed before the transaction opens.
   const hash = cred ? (cred.hash ?? (cred.value !== undefined ? await hashPassword(cred.value) : null)) : null;
-  return toUserView(await new UserStore(deps.db).create(rid, rep, hash));
+  const created = await deps.db.$transaction(async (tx) => {
+    await checkUnique(tx, rid, rep);
+    return new UserStore(tx).create(rid, rep, hash);
+  });
+  return toUserView(created);
 }
 
 export async function updateUser(deps: AdminDeps, realm: string, id: string, input: unknown): Promise<UserView> {
@@ -53,8 +58,10 @@ export async function updateUser(deps: AdminDeps, realm: string, id: string, inp
   const { id: _i, createdTimestamp: _t, ...fields } = input;
   const { id: _ci, createdTimestamp: _ct, ...currentRep } = toUserView(current);
   const next = parseRepresentation(userSchema, { ...currentRep, ...fields });
-  await checkUnique(deps.db, current.realmId, next, current.id);
-  const updated = await deps.db.$transaction((tx) => new UserStore(tx).update(current.realmId, current.id, next));
+  const updated = await deps.db.$transaction(async (tx) => {
+    await checkUnique(tx, current.realmId, next, current.id);
+    return new UserStore(tx).update(current.realmId, current.id, next);
+  });
   return toUserView(updated);
 }
 

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { ValidationError } from "../admin/errors.ts";
 import { createUser, listUsers, setPassword } from "../admin/users.ts";
 import type { AdminDeps } from "../admin/realms.ts";
+import { addAttributeValue, emptyAttributes, type Attributes } from "../users/attributes.ts";
 
 export interface PasswordOptions {
   password?: string;
@@ -31,12 +32,12 @@ export interface UserAddOptions extends PasswordOptions {
   disabled?: boolean;
 }
 
-function attributes(pairs: string[] = []): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+function attributes(pairs: string[] = []): Attributes {
+  const out = emptyAttributes();
   for (const p of pairs) {
     const i = p.indexOf("=");
     if (i < 1) throw new ValidationError([`--attribute ${p}: expected name=value`]);
-    (out[p.slice(0, i)] ??= []).push(p.slice(i + 1));
+    addAttributeValue(out, p.slice(0, i), p.slice(i + 1));
   }
   return out;
 }

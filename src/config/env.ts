@@ -94,8 +94,8 @@ function withConfigFile(env: Record<string, string | undefined>): Record<string,
     throw new SettingsError(`invalid configuration:\n  IDP_CONFIG_FILE: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
   }
   const fromFile = parseEnv(text);
-  const merged: Record<string, string | undefined> = { ...fromFile };
-  for (const [k, v] of Object.entries(env)) if (optional(v) !== undefined || !(k in fromFile)) merged[k] = v;
+  const merged: Record<string, string | undefined> = Object.assign(Object.create(null) as Record<string, string | undefined>, fromFile);
+  for (const [k, v] of Object.entries(env)) if (optional(v) !== undefined || !Object.hasOwn(fromFile, k)) merged[k] = v;
   return merged;
 }
 

@@ -53,7 +53,7 @@ function buffers(raw: RawEntry[string] | undefined): Buffer[] {
  * userCertificate;binary).
  */
 function attribute(entry: RawEntry, name: string): RawEntry[string] | undefined {
-  if (name in entry) return entry[name];
+  if (Object.hasOwn(entry, name)) return entry[name];
   const lower = name.toLowerCase();
   for (const k of Object.keys(entry)) if (k.toLowerCase() === lower || k.toLowerCase() === `${lower};binary`) return entry[k];
   return undefined;
@@ -172,7 +172,8 @@ export class LdapDirectory {
     const email = strings(attribute(entry, s.emailAttribute))[0]?.toLowerCase();
     const disabledValues = s.disabledValues.map((v) => v.toLowerCase());
     const disabled = s.disabledAttribute !== undefined && strings(attribute(entry, s.disabledAttribute)).some((v) => disabledValues.includes(v.toLowerCase()));
-    const attributes: Record<string, string[]> = {};
+    // The names are the realm's mapper names: data, so the map has no prototype (users/attributes.ts).
+    const attributes = Object.create(null) as Record<string, string[]>;
     for (const m of s.attributeMappers) {
       if (m.certificate) continue;
       const values = strings(attribute(entry, m.ldapAttribute)).filter((v) => v.length <= 4096).slice(0, 100);

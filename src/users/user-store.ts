@@ -3,6 +3,7 @@
 import type { Tx } from "../db/database.ts";
 import { hotSqlOf, readBoolean, readTimestamp, type HotSql } from "../db/hot-sql.ts";
 import type { UserRepresentation } from "../admin/representation.ts";
+import { addAttributeValue, attributesFrom, emptyAttributes, type Attributes } from "./attributes.ts";
 
 export interface UserRecord {
   id: string;
@@ -18,7 +19,8 @@ export interface UserRecord {
   federationLink: string | null;
   /** The LDAP entry's uuid attribute value. */
   ldapId: string | null;
-  attributes: Record<string, string[]>;
+  /** No prototype (attributes.ts): names are data. */
+  attributes: Attributes;
   realmRoles: string[];
   createdAt: Date;
   updatedAt: Date;
@@ -41,8 +43,8 @@ type Row = Awaited<ReturnType<Tx["user"]["findFirstOrThrow"]>> & {
 };
 
 function toRecord(r: Row): UserRecord {
-  const attributes: Record<string, string[]> = {};
-  for (const a of r.attributes) (attributes[a.name] ??= []).push(a.value);
+  const attributes = emptyAttributes();
+  for (const a of r.attributes) addAttributeValue(attributes, a.name, a.value);
   return {
     id: r.id,
     realmId: r.realmId,
@@ -95,7 +97,7 @@ function profileColumns(u: UserRepresentation) {
   };
 }
 
-const attributeRows = (realmId: string, attributes: Record<string, string[]>) =>
+const attributeRows = (realmId: string, attributes: Attributes) =>
   Object.entries(attributes).flatMap(([name, values]) => values.map((value, position) => ({ realmId, name, value, position })));
 
 const USER_COLUMNS = `"id", "realmId", "username", "email", "emailVerified", "enabled", "firstName", "lastName", "passwordHash", "federationLink", "ldapId", "createdAt", "updatedAt"`;
@@ -122,8 +124,8 @@ async function hotFind(hot: HotSql, by: keyof typeof USER_BY, realmId: string, v
   const [u] = await hot.all<HotUserRow>(USER_BY[by], [realmId, value]);
   if (!u) return undefined;
   const [attrs, roles] = await Promise.all([hot.all<{ name: string; value: string }>(USER_ATTRIBUTES, [u.id]), hot.all<{ role: string }>(USER_ROLES, [u.id])]);
-  const attributes: Record<string, string[]> = {};
-  for (const a of attrs) (attributes[a.name] ??= []).push(a.value);
+  const attributes = emptyAttributes();
+  for (const a of attrs) addAttributeValue(attributes, a.name, a.value);
   return {
     id: u.id, realmId: u.realmId, username: u.username, email: u.email, emailVerified: readBoolean(u.emailVerified), enabled: readBoolean(u.enabled),
     firstName: u.firstName, lastName: u.lastName, passwordHash: u.passwordHash, federationLink: u.federationLink, ldapId: u.ldapId, attributes, realmRoles: roles.map((r) => r.role).sort(),
@@ -260,7 +262,7 @@ export class UserStore {
       where: { id },
       data: {
         ...profileColumns({ ...u, realmRoles: [] }),
-        attributes: { create: attributeRows(realmId, Object.fromEntries(Object.entries(u.attributes).filter(([name]) => replace.includes(name)))) },
+        attributes: { create: attributeRows(realmId, attributesFrom(Object.entries(u.attributes).filter(([name]) => replace.includes(name)))) },
       },
       include: withRelations,
     });

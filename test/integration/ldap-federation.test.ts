@@ -200,6 +200,25 @@ describe("users from LDAP", () => {
   });
 });
 
+describe("LDAP attribute names are data (issue #11, item 3)", () => {
+  it("mappers named like object keys fill the user's attributes; an LDAP attribute named constructor is not Object's", async () => {
+    await putLdap({ ...baseLdap(), attributeMappers: [...baseLdap().attributeMappers, { name: "constructor", ldapAttribute: "employeeNumber" }, { name: "__proto__", ldapAttribute: "sn" }, { name: "ghost", ldapAttribute: "constructor" }] });
+    try {
+      expect((await password("alice", "wonderland")).status).toBe(200);
+      const id = (await userRows()).find((u) => u.username === "alice")?.id;
+      const text = await (await server.admin("GET", `/admin/realms/${REALM}/users/${id}`)).text();
+      expect(text).toContain('"__proto__":["Liddell"]');
+      expect(text).toContain('"constructor":["1001"]');
+      expect(text).not.toContain("ghost");
+      await setX509(byAttribute("Certificate Serial Number", "constructor"));
+      const r = await certificate(alice);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+    } finally {
+      await putLdap(baseLdap());
+    }
+  });
+});
+
 describe("certificate login against LDAP", () => {
   it("Username or Email: the certificate's CN names the LDAP user", async () => {
     await setX509(byName);

@@ -82,7 +82,7 @@ export function isLookupId(id: string): id is LookupId {
 export function parseLookupOptions(id: HeaderLookupId, given: Readonly<Record<string, string>>): LookupOptions {
   const specs = LOOKUP_OPTIONS[id];
   for (const key of Object.keys(given)) {
-    if (!(key in specs)) throw new X509ConfigError(key, `not an option of the ${id} lookup (its options: ${Object.keys(specs).join(", ")})`);
+    if (!Object.hasOwn(specs, key)) throw new X509ConfigError(key, `not an option of the ${id} lookup (its options: ${Object.keys(specs).join(", ")})`);
   }
   const out: LookupOptions = { headers: {}, chainLength: 1, flags: {}, uris: [] };
   for (const [key, spec] of Object.entries(specs)) {
