@@ -29,8 +29,8 @@ const adminDeps = (s: Services) => ({ db: s.db.prisma, changed: () => {} });
 /** Errors whose message explains a mistake (exit 2, no stack trace). */
 async function isExplained(e: unknown): Promise<boolean> {
   if (e instanceof SettingsError || e instanceof X509ConfigError) return true;
-  const [admin, server, database, migrate] = await Promise.all([import("./admin/errors.ts"), import("./http/server.ts"), import("./db/database.ts"), import("./db/migrate.ts")]);
-  return [admin.ValidationError, admin.NotFoundError, admin.ConflictError, server.ListenError, database.DatabaseError, migrate.MigrationError].some((k) => e instanceof k);
+  const [admin, server, database, migrate, box] = await Promise.all([import("./admin/errors.ts"), import("./http/server.ts"), import("./db/database.ts"), import("./db/migrate.ts"), import("./config/secret-box.ts")]);
+  return [admin.ValidationError, admin.NotFoundError, admin.ConflictError, server.ListenError, database.DatabaseError, migrate.MigrationError, box.SecretBoxError].some((k) => e instanceof k);
 }
 
 function program(settings: () => Settings): Command {
@@ -47,6 +47,8 @@ function program(settings: () => Settings): Command {
     .action(async () => {
       const { applyMigrations } = await import("./db/database.ts");
       const applied = await applyMigrations(settings().databaseUrl);
+      // Opening the services runs the start-up pass too: what an older release stored in clear is sealed.
+      await withServices(settings(), async () => undefined);
       out(JSON.stringify({ applied }));
     });
 

@@ -10,6 +10,8 @@ import type { RevocationChecker } from "./x509/revocation/checker.ts";
 import { createLookup } from "./x509/lookup/index.ts";
 import { ClientCertificates } from "./http/client-certificate.ts";
 import { openSecretBox } from "./config/secret-box.ts";
+import { secureDataDir } from "./config/data-dir.ts";
+import { sealAtRest } from "./oidc/seal-at-rest.ts";
 import { LdapProviders } from "./ldap/providers.ts";
 
 export interface Services {
@@ -29,13 +31,25 @@ export interface Services {
 }
 
 export async function createServices(settings: Settings, log: Logger, options: { migrate: boolean } = { migrate: true }): Promise<Services> {
+  const loose = secureDataDir(settings.dataDir);
+  if (loose.length) log.warn({ paths: loose.slice(0, 10) }, "could not make these paths in the data folder private to this account (mode 0700/0600)");
   const db = await openDatabase(settings.databaseUrl, options);
   const events = new EventStore(db.prisma, log);
   const views = createViews();
   const revocation = createRevocationChecker(settings.revocation);
   const certificates = new ClientCertificates(createLookup(settings.x509Lookup.id, settings.x509Lookup.options));
-  const ldap = new LdapProviders(openSecretBox(settings.secretKey, settings.dataDir), log, events);
-  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation, certificates, ldap });
+  const secrets = openSecretBox(settings.secretKey, settings.dataDir, settings.previousSecretKey ? [settings.previousSecretKey] : []);
+  if (options.migrate) {
+    try {
+      const sealed = await sealAtRest(db.prisma, secrets);
+      if (Object.values(sealed).some((n) => n > 0)) log.info(sealed, "secrets at rest sealed and tokens re-keyed");
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+  }
+  const ldap = new LdapProviders(secrets, log, events);
+  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation, certificates, ldap, secrets });
   return {
     settings,
     log,

@@ -1,6 +1,6 @@
 // A realm's LDAP federation for the admin API, the CLI and import: read (credential masked), replace (validated as a
 // whole; the mask keeps the stored credential), remove, and test (connect, bind, a sample search).
-import { SecretBoxError, type SecretBox } from "../config/secret-box.ts";
+import { SEALED, SecretBoxError, type SecretBox } from "../config/secret-box.ts";
 import type { LdapProviders } from "../ldap/providers.ts";
 import { RealmStore, type Realm } from "../realms/realm-store.ts";
 import { NotFoundError, ValidationError } from "./errors.ts";
@@ -25,7 +25,7 @@ export function sealLdap(secrets: SecretBox | undefined, realm: Pick<Realm, "id"
     return { settings, sealed: undefined };
   }
   if (!secrets) throw new Error("storing an LDAP credential needs the secret box");
-  return { settings, sealed: secrets.seal(bindCredential, realm.id) };
+  return { settings, sealed: secrets.seal(bindCredential, SEALED.ldapBindCredential(realm.id)) };
 }
 
 async function findRealm(deps: AdminDeps, name: string): Promise<Realm> {

@@ -35,6 +35,7 @@ const schema = z
     IDP_TRUSTED_PROXIES: z.string().optional(),
     IDP_X509_LOOKUP: z.enum(LOOKUP_IDS).default("tls"),
     IDP_SECRET_KEY: z.string().min(32, "at least 32 characters (e.g. openssl rand -base64 32)").optional(),
+    IDP_SECRET_KEY_PREVIOUS: z.string().min(32, "at least 32 characters: the key used before IDP_SECRET_KEY (or the content of data/secret.key)").optional(),
   });
 
 /** Every variable read, for the README's table (test/unit/settings.test.ts checks that each is documented). */
@@ -64,8 +65,10 @@ export interface Settings {
   trustedProxies: TrustedProxies;
   /** Where client certificates come from: the TLS connection, or a header of a trusted proxy. */
   x509Lookup: { id: LookupId; options: Record<string, string> };
-  /** Encrypts stored secrets (LDAP bind credentials); undefined: the key file in dataDir. */
+  /** Encrypts stored secrets (signing and cookie keys, LDAP bind credentials); undefined: the key file in dataDir. */
   secretKey: string | undefined;
+  /** The key used before secretKey: what it sealed still opens and is sealed again at start. */
+  previousSecretKey: string | undefined;
 }
 
 export interface RevocationSettings {
@@ -154,5 +157,6 @@ export function loadSettings(given: Record<string, string | undefined> = process
     trustedProxies,
     x509Lookup: { id: lookupId, options: lookupOptions },
     secretKey: e.IDP_SECRET_KEY,
+    previousSecretKey: e.IDP_SECRET_KEY_PREVIOUS,
   };
 }

@@ -39,7 +39,7 @@ export interface InteractionDeps {
 type Details = Awaited<ReturnType<RealmRuntime["provider"]["interactionDetails"]>>;
 
 function csrfToken(runtime: RealmRuntime, uid: string): string {
-  return createHmac("sha256", runtime.realm.cookieKeys[0] ?? "").update(`csrf:${uid}`).digest("base64url");
+  return createHmac("sha256", runtime.cookieKeys[0] ?? "").update(`csrf:${uid}`).digest("base64url");
 }
 
 function csrfValid(runtime: RealmRuntime, uid: string, presented: string | undefined): boolean {
@@ -50,7 +50,7 @@ function csrfValid(runtime: RealmRuntime, uid: string, presented: string | undef
 
 /** A certificate login waiting for Continue or for the password: "<userId>.<certificate SHA-256>.<hmac>". */
 function pendingToken(runtime: RealmRuntime, uid: string, userId: string, certSha256: string): string {
-  const mac = createHmac("sha256", runtime.realm.cookieKeys[0] ?? "").update(`x509:${uid}:${userId}:${certSha256}`).digest("base64url");
+  const mac = createHmac("sha256", runtime.cookieKeys[0] ?? "").update(`x509:${uid}:${userId}:${certSha256}`).digest("base64url");
   return `${userId}.${certSha256}.${mac}`;
 }
 

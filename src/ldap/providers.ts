@@ -1,7 +1,7 @@
 // The process's LDAP connections, one per realm with federation, reused across requests and replaced when the
 // realm's settings change. Also the LDAP part of health: each realm's last outcome, a warning while a directory is
 // unreachable, and one LDAP_UNAVAILABLE event (plus a log line) when a realm's directory goes from working to failing.
-import { SecretBoxError, type SecretBox } from "../config/secret-box.ts";
+import { SEALED, SecretBoxError, type SecretBox } from "../config/secret-box.ts";
 import type { EventRecorder } from "../events/event-store.ts";
 import type { Logger } from "../log.ts";
 import type { Realm } from "../realms/realm-store.ts";
@@ -43,7 +43,7 @@ export class LdapProviders {
   /** The bind credential in clear, for a connection (never logged, never returned by the API). */
   credential(realm: Pick<Realm, "id" | "ldapBindCredential">): string | undefined {
     if (realm.ldapBindCredential === null) return undefined;
-    return this.#box.open(realm.ldapBindCredential, realm.id);
+    return this.#box.open(realm.ldapBindCredential, SEALED.ldapBindCredential(realm.id));
   }
 
   /** A new connection for these settings (the caller closes it): what `ldap test` and the registry use. */

@@ -2,9 +2,33 @@
 // scoped per realm (a token of one realm is never found by another realm's provider). The payload is kept as JSON
 // text with the columns the adapter contract searches by (grantId, uid, userCode) beside it.
 // Contract: node-oidc-provider example/my_adapter.js. Expired rows are invisible at once and deleted by sweepExpired().
+//
+// Nothing stored is a usable credential: a row's key is the SHA-256 of the token (or session, interaction, code) id,
+// and the id is not in the stored payload; a lookup hashes the presented value. Whoever reads the database (a backup,
+// a replica) finds no live token, session cookie or code in it.
+import { createHash } from "node:crypto";
 import type { Adapter, AdapterFactory, AdapterPayload } from "oidc-provider";
 import type { Prisma } from "../db/database.ts";
 import { hotSqlOf, type HotSql } from "../db/hot-sql.ts";
+
+/** The key a provider record is stored under: the SHA-256 (hex, 64 characters) of its id. */
+export const storageId = (id: string): string => createHash("sha256").update(id).digest("hex");
+
+/** Whether a stored key is already a hash (ids written in clear by an older release are 21 or 43 characters). */
+export const isStorageId = (key: string): boolean => /^[0-9a-f]{64}$/.test(key);
+
+/** The payload as stored: without the id (`jti`), nor the session id an interaction keeps for information. */
+export function storedPayload(model: string, payload: AdapterPayload): string {
+  const { jti: _jti, ...rest } = payload;
+  if (model === "Interaction" && rest.session) {
+    const { cookie: _cookie, ...session } = rest.session as { cookie?: string };
+    return JSON.stringify({ ...rest, session });
+  }
+  return JSON.stringify(rest);
+}
+
+/** The payload oidc-provider gets back: the id it was found by is its `jti`. */
+const withId = (id: string | undefined, payload: AdapterPayload): AdapterPayload => (id === undefined ? payload : { ...payload, jti: id });
 
 /** Supplies the "Client" model: clients live in their own table, managed by the admin API, not by the provider. */
 export type ClientSource = (clientId: string) => Promise<AdapterPayload | undefined>;
@@ -36,37 +60,39 @@ const FIND = `SELECT "payload", CASE WHEN "consumedAt" IS NULL THEN 0 ELSE 1 END
 
 function payloadAdapter(db: Prisma, realmId: string, model: string): Adapter {
   const hot: HotSql | undefined = hotSqlOf(db);
-  const key = (id: string) => ({ realmId_model_id: { realmId, model, id } });
-  const live = (row: { payload: string; expiresAt: Date | null; consumedAt: Date | null } | null): AdapterPayload | undefined => {
+  const key = (id: string) => ({ realmId_model_id: { realmId, model, id: storageId(id) } });
+  // By uid or user code the id is not known: a Session found by its uid is only read, never saved again.
+  const live = (row: { payload: string; expiresAt: Date | null; consumedAt: Date | null } | null, id?: string): AdapterPayload | undefined => {
     if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
-    const payload = JSON.parse(row.payload) as AdapterPayload;
+    const payload = withId(id, JSON.parse(row.payload) as AdapterPayload);
     return row.consumedAt ? { ...payload, consumed: Math.floor(row.consumedAt.getTime() / 1000) } : payload;
   };
   const select = { payload: true, expiresAt: true, consumedAt: true } as const;
   return {
     async upsert(id, payload, expiresIn) {
+      const stored = storedPayload(model, payload);
       if (hot) {
         const expiresAt = expiresIn ? hot.timestamp(new Date(Date.now() + expiresIn * 1000)) : null;
-        await hot.run(UPSERT, [realmId, model, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresAt]);
+        await hot.run(UPSERT, [realmId, model, storageId(id), stored, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresAt]);
         return;
       }
       const columns = {
-        payload: JSON.stringify(payload),
+        payload: stored,
         grantId: payload.grantId ?? null,
         userCode: payload.userCode ?? null,
         uid: payload.uid ?? null,
         expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
       };
-      await db.oidcPayload.upsert({ where: key(id), create: { realmId, model, id, ...columns }, update: columns });
+      await db.oidcPayload.upsert({ where: key(id), create: { realmId, model, id: storageId(id), ...columns }, update: columns });
     },
     async find(id) {
       if (hot) {
-        const [row] = await hot.all<{ payload: string; consumed: number | string }>(FIND, [realmId, model, id, hot.timestamp(new Date())]);
+        const [row] = await hot.all<{ payload: string; consumed: number | string }>(FIND, [realmId, model, storageId(id), hot.timestamp(new Date())]);
         if (!row) return undefined;
         // A consumed token needs its consumption time: the rare case takes the general path.
-        if (Number(row.consumed) === 0) return JSON.parse(row.payload) as AdapterPayload;
+        if (Number(row.consumed) === 0) return withId(id, JSON.parse(row.payload) as AdapterPayload);
       }
-      return live(await db.oidcPayload.findUnique({ where: key(id), select }));
+      return live(await db.oidcPayload.findUnique({ where: key(id), select }), id);
     },
     async findByUid(uid) {
       return live(await db.oidcPayload.findFirst({ where: { realmId, model, uid }, select }));
@@ -75,10 +101,10 @@ function payloadAdapter(db: Prisma, realmId: string, model: string): Adapter {
       return live(await db.oidcPayload.findFirst({ where: { realmId, model, userCode }, select }));
     },
     async consume(id) {
-      await db.oidcPayload.updateMany({ where: { realmId, model, id }, data: { consumedAt: new Date() } });
+      await db.oidcPayload.updateMany({ where: { realmId, model, id: storageId(id) }, data: { consumedAt: new Date() } });
     },
     async destroy(id) {
-      await db.oidcPayload.deleteMany({ where: { realmId, model, id } });
+      await db.oidcPayload.deleteMany({ where: { realmId, model, id: storageId(id) } });
     },
     async revokeByGrantId(grantId) {
       await db.oidcPayload.deleteMany({ where: { realmId, grantId } });

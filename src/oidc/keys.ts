@@ -1,7 +1,10 @@
-// Per-realm signing keys, persisted so that issued tokens stay verifiable across restarts and instances.
-// Every realm has an ES256 and an RS256 key; the realm's defaultSignatureAlgorithm (or a client's
+// Per-realm keys, persisted so that issued tokens and cookies stay valid across restarts and instances, and sealed
+// with IDP_SECRET_KEY (config/secret-box.ts): a copy of the database alone (a backup, a replica) holds no usable key.
+// Signing keys: every realm has an ES256 and an RS256 key; the realm's defaultSignatureAlgorithm (or a client's
 // idTokenSignedResponseAlg) picks which one signs. oidc-provider signs with the first key of an algorithm.
-import { generateKeyPairSync, createHash, type JsonWebKey } from "node:crypto";
+// Cookie keys: the secrets that sign the realm's cookies and its login forms' CSRF tokens.
+import { generateKeyPairSync, createHash, randomBytes, type JsonWebKey } from "node:crypto";
+import { SEALED, type SecretBox } from "../config/secret-box.ts";
 import type { Tx } from "../db/database.ts";
 
 export type SigningAlg = "ES256" | "RS256";
@@ -31,14 +34,34 @@ export function generateSigningKey(alg: SigningAlg): PrivateJwk {
  * The realm's private signing keys, creating any that are missing. Ordered by algorithm, then highest priority and
  * newest first, so the same keys always come back in the same order (and the first of an algorithm signs).
  */
-export async function ensureSigningKeys(db: Tx, realmId: string): Promise<PrivateJwk[]> {
+export async function ensureSigningKeys(db: Tx, box: SecretBox, realmId: string): Promise<PrivateJwk[]> {
   const load = () => db.signingKey.findMany({ where: { realmId }, orderBy: [{ alg: "asc" }, { priority: "desc" }, { createdAt: "desc" }] });
   let rows = await load();
   const missing = SIGNING_ALGS.filter((alg) => !rows.some((r) => r.alg === alg));
   for (const alg of missing) {
     const jwk = generateSigningKey(alg);
-    await db.signingKey.create({ data: { kid: jwk.kid, realmId, alg, privateJwk: JSON.stringify(jwk) } });
+    await db.signingKey.create({ data: { kid: jwk.kid, realmId, alg, privateJwk: box.seal(JSON.stringify(jwk), SEALED.signingKey(realmId, jwk.kid)) } });
   }
   if (missing.length) rows = await load();
-  return rows.map((r) => JSON.parse(r.privateJwk) as PrivateJwk);
+  return rows.map((r) => JSON.parse(box.open(r.privateJwk, SEALED.signingKey(realmId, r.kid))) as PrivateJwk);
+}
+
+/** A new realm's cookie keys: one random 256-bit secret (newest first when there are several). */
+export function newCookieKeys(): string[] {
+  return [randomBytes(32).toString("base64url")];
+}
+
+/**
+ * The realm's cookie keys, created on first use. Several instances may start at once: the keys are written only
+ * where none are stored yet, then read back, so every instance uses the same ones.
+ */
+export async function ensureCookieKeys(db: Tx, box: SecretBox, realmId: string): Promise<string[]> {
+  const context = SEALED.cookieKeys(realmId);
+  const read = async () => (await db.realm.findUnique({ where: { id: realmId }, select: { cookieKeys: true } }))?.cookieKeys ?? "";
+  let stored = await read();
+  if (stored === "") {
+    await db.realm.updateMany({ where: { id: realmId, cookieKeys: "" }, data: { cookieKeys: box.seal(JSON.stringify(newCookieKeys()), context) } });
+    stored = await read();
+  }
+  return JSON.parse(box.open(stored, context)) as string[];
 }

@@ -25,6 +25,7 @@ import { clientScopes, grantedScopes } from "./scopes.ts";
 import type { ClientCertificates } from "../http/client-certificate.ts";
 import type { X509Settings } from "../realms/x509-settings.ts";
 import type { RevocationChecker } from "../x509/index.ts";
+import type { SecretBox } from "../config/secret-box.ts";
 
 export interface RealmProviderDeps {
   db: Prisma;
@@ -36,6 +37,8 @@ export interface RealmProviderDeps {
   certificates: ClientCertificates;
   /** Each federated realm's LDAP connection (kept across requests). */
   ldap: LdapProviders;
+  /** Opens the realm's sealed signing and cookie keys. */
+  secrets: SecretBox;
 }
 
 export const realmBase = (realm: string) => `/realms/${realm}`;
@@ -75,7 +78,7 @@ function htmlPage(ctx: KoaContextWithOIDC, views: Views, realm: Realm, template:
   ctx.body = views.render(template, { title, realm, ...data }, ctx.get("accept-language"));
 }
 
-export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm, keys: PrivateJwk[], x509: X509Settings, directory: RealmUsers): Promise<Provider> {
+export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm, keys: { signing: PrivateJwk[]; cookies: string[] }, x509: X509Settings, directory: RealmUsers): Promise<Provider> {
   const { db, views, log, events } = deps;
   const base = realmBase(realm.name);
   const users = new UserStore(db);
@@ -89,7 +92,7 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
       return c ? toClientMetadata(c, realm) : undefined;
     }, CLIENT_CACHE_MS)),
     findAccount: accountFinder(users, realm.id),
-    jwks: { keys: keys as NonNullable<Configuration["jwks"]>["keys"] },
+    jwks: { keys: keys.signing as NonNullable<Configuration["jwks"]>["keys"] },
     routes: ROUTES,
     scopes: ["openid", "offline_access", "profile", "email"],
     // Authorization code flow only: no implicit or hybrid responses (tokens in the front channel).
@@ -101,7 +104,7 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     enabledJWA: { idTokenSigningAlgValues: ["ES256", "RS256"], userinfoSigningAlgValues: ["ES256", "RS256"] },
     extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA] },
     cookies: {
-      keys: realm.cookieKeys,
+      keys: keys.cookies,
       names: { session: "X509IDP_SESSION", interaction: "X509IDP_INTERACTION", resume: "X509IDP_RESUME" },
       long: { httpOnly: true, sameSite: "lax", path: base },
       short: { httpOnly: true, sameSite: "lax", path: base },

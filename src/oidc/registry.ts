@@ -6,7 +6,7 @@ import type { Provider } from "oidc-provider";
 import { RealmStore, type Realm } from "../realms/realm-store.ts";
 import { loadX509Settings, type X509Settings } from "../realms/x509-settings.ts";
 import { RealmUsers } from "../users/federation.ts";
-import { ensureSigningKeys } from "./keys.ts";
+import { ensureCookieKeys, ensureSigningKeys } from "./keys.ts";
 import { createRealmProvider, type RealmProviderDeps } from "./provider.ts";
 
 export interface RealmRuntime {
@@ -18,6 +18,8 @@ export interface RealmRuntime {
   x509: X509Settings;
   /** The realm's users: local, and LDAP when federated. */
   users: RealmUsers;
+  /** Secrets that sign the realm's cookies and CSRF tokens (newest first). */
+  cookieKeys: string[];
 }
 
 interface Entry {
@@ -69,12 +71,13 @@ export class RealmRegistry {
   async #build(name: string): Promise<RealmRuntime | undefined> {
     const realm = await this.#realms.findByName(name);
     if (!realm) return undefined;
-    const keys = await ensureSigningKeys(this.#deps.db, realm.id);
+    const keys = await ensureSigningKeys(this.#deps.db, this.#deps.secrets, realm.id);
+    const cookieKeys = await ensureCookieKeys(this.#deps.db, this.#deps.secrets, realm.id);
     const x509 = loadX509Settings(realm.x509);
     const ldap = this.#deps.ldap.forRealm(realm);
     const users = new RealmUsers(this.#deps.db, realm, ldap && { directory: ldap, providers: this.#deps.ldap });
-    const provider = await createRealmProvider(this.#deps, realm, keys, x509, users);
+    const provider = await createRealmProvider(this.#deps, realm, { signing: keys, cookies: cookieKeys }, x509, users);
     const handle = provider.callback();
-    return { realm, provider, x509, users, handle: (req, res) => handle(req, res) as Promise<void> };
+    return { realm, provider, x509, users, cookieKeys, handle: (req, res) => handle(req, res) as Promise<void> };
   }
 }

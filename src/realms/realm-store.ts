@@ -1,5 +1,4 @@
 // Realms: settings as plain objects; the only module that reads or writes the Realm table.
-import { randomBytes } from "node:crypto";
 import { DbNull, type Tx } from "../db/database.ts";
 import type { LdapRepresentation, RealmSettingsRepresentation, X509Representation } from "../admin/representation.ts";
 
@@ -16,7 +15,6 @@ export interface Realm {
   ssoSessionMaxLifespan: number;
   bruteForce: BruteForceSettings;
   defaultSignatureAlgorithm: "ES256" | "RS256";
-  cookieKeys: string[];
   /** The X.509 settings as saved (validated when written), or null when never configured. */
   x509: X509Representation | null;
   /** The LDAP federation as saved, without its bind credential; null: none. */
@@ -56,7 +54,6 @@ function toRealm(r: Row): Realm {
       maxDeltaTimeSeconds: r.maxDeltaTimeSeconds,
     },
     defaultSignatureAlgorithm: r.defaultSignatureAlgorithm === "RS256" ? "RS256" : "ES256",
-    cookieKeys: JSON.parse(r.cookieKeys) as string[],
     x509: (r.x509 ?? null) as X509Representation | null,
     ldap: (r.ldap ?? null) as Omit<LdapRepresentation, "bindCredential"> | null,
     ldapBindCredential: r.ldapBindCredential,
@@ -120,9 +117,9 @@ export class RealmStore {
     return (await this.#db.realm.findMany({ orderBy: { name: "asc" } })).map(toRealm);
   }
 
+  /** A new realm; its cookie and signing keys are created, sealed, when it is first served (oidc/keys.ts). */
   async create(settings: RealmSettingsRepresentation): Promise<Realm> {
-    const cookieKeys = JSON.stringify([randomBytes(32).toString("base64url")]);
-    return toRealm(await this.#db.realm.create({ data: { ...columns(settings), cookieKeys } }));
+    return toRealm(await this.#db.realm.create({ data: { ...columns(settings), cookieKeys: "" } }));
   }
 
   async update(id: string, settings: RealmSettingsRepresentation): Promise<Realm> {

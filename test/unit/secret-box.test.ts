@@ -30,6 +30,18 @@ describe("SecretBox", () => {
     for (const bad of ["", "v1", "v2.a.b", "v1.a.", "v1.AAAA.AA"]) expect(() => box.open(bad, "realm-1"), bad).toThrow(SecretBoxError);
   });
 
+  it("opens what a previous key sealed, says so, and seals with the current key only", () => {
+    const old = new SecretBox(`${KEY}-old`);
+    const sealed = old.seal("signing key", "ctx");
+    const rotated = new SecretBox(KEY, [`${KEY}-old`]);
+    expect(rotated.openWithKeyAge(sealed, "ctx")).toEqual({ value: "signing key", previousKey: true });
+    const again = rotated.seal("signing key", "ctx");
+    expect(rotated.openWithKeyAge(again, "ctx")).toEqual({ value: "signing key", previousKey: false });
+    expect(() => old.open(again, "ctx")).toThrow(/IDP_SECRET_KEY_PREVIOUS/);
+    expect(SecretBox.isSealed(again)).toBe(true);
+    expect(SecretBox.isSealed('{"kty":"EC"}')).toBe(false);
+  });
+
   it("without IDP_SECRET_KEY, keeps a random key in the data folder (mode 600) and reuses it", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "x509idp-box-"));
     try {
