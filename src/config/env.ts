@@ -20,7 +20,10 @@ const schema = z
     IDP_HOST: z.string().default("0.0.0.0"),
     IDP_HTTPS_PORT: port.default(8443),
     IDP_HTTP_PORT: port.optional(),
-    IDP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    IDP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).refine((v) => {
+      const u = new URL(v);
+      return u.pathname === "/" && !u.search && !u.hash && !u.username && !u.password && !v.includes("?") && !v.includes("#");
+    }, "scheme, host and port only (e.g. https://login.example.org): no path, query, fragment or userinfo").optional(),
     IDP_TLS_CERT: z.string().optional(),
     IDP_TLS_KEY: z.string().optional(),
     IDP_ADMIN_USER: z.string().regex(/^[^\s]{1,255}$/, "a username without spaces").default("admin"),
@@ -140,7 +143,7 @@ export function loadSettings(given: Record<string, string | undefined> = process
     host: e.IDP_HOST,
     httpsPort: e.IDP_HTTPS_PORT,
     httpPort: e.IDP_HTTP_PORT,
-    publicUrl: (e.IDP_PUBLIC_URL ?? defaultPublic).replace(/\/+$/, ""),
+    publicUrl: new URL(e.IDP_PUBLIC_URL ?? defaultPublic).origin,
     tlsCertFile: e.IDP_TLS_CERT,
     tlsKeyFile: e.IDP_TLS_KEY,
     adminUser: e.IDP_ADMIN_USER.toLowerCase(),

@@ -8,6 +8,7 @@ import { adminRoutes } from "./admin.ts";
 import { errorHandler, HttpError, notFound } from "./errors.ts";
 import { requestGate } from "./forwarded.ts";
 import { healthRoutes } from "./health.ts";
+import { pinOrigin } from "./public-origin.ts";
 import { interactionRoutes } from "./interactions.ts";
 import { VIEWS_DIR } from "../views.ts";
 
@@ -75,6 +76,7 @@ export function createApp(services: Services): Koa {
   // X-Forwarded-* count only from trusted proxies: the request gate, first of all, removes everyone else's.
   const app = new Koa({ proxy: true });
   app.silent = true; // errors are logged by errorHandler, once
+  pinOrigin(app, services.settings.publicUrl);
   const gate = requestGate(services.settings.trustedProxies, services.certificates.headers, services.log);
   app.use((ctx, next) => {
     gate(ctx.req);

@@ -23,6 +23,7 @@ import { PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
 import type { PrivateJwk } from "./keys.ts";
 import { clientScopes, grantedScopes } from "./scopes.ts";
 import type { ClientCertificates } from "../http/client-certificate.ts";
+import { pinOrigin } from "../http/public-origin.ts";
 import type { X509Settings } from "../realms/x509-settings.ts";
 import type { RevocationChecker } from "../x509/index.ts";
 import type { SecretBox } from "../config/secret-box.ts";
@@ -57,6 +58,9 @@ export const ROUTES = {
   revocation: "/protocol/openid-connect/revoke",
   pushed_authorization_request: "/protocol/openid-connect/ext/par/request",
 } as const;
+
+/** How long the discovery document may be cached (it changes only when a release does). */
+const DISCOVERY_MAX_AGE_SECONDS = 300;
 
 /** Keycloak's descriptions when a client uses a grant type it is not enabled for. */
 const UNAUTHORIZED_GRANT: Record<string, string> = {
@@ -170,8 +174,10 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   };
 
   const provider = new Provider(`${deps.publicUrl}${base}`, configuration);
-  // X-Forwarded-* count only from trusted proxies: the request gate (http/forwarded.ts) removed everyone else's.
+  // X-Forwarded-* count only from trusted proxies: the request gate (http/forwarded.ts) removed everyone else's; the
+  // client's address is read from them, never the host or scheme of the URLs built (http/public-origin.ts).
   provider.proxy = true;
+  pinOrigin(provider, deps.publicUrl);
 
   provider.Client.prototype.compareClientSecret = function (this: Client, actual: string) {
     return compareHashedSecret(this.clientSecret, actual);
@@ -189,6 +195,8 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   // they are added to the authorization request before it is processed.
   provider.use(async (ctx, next) => {
     await next();
+    // Discovery names only the public URL (http/public-origin.ts), so shared caches may keep it a while.
+    if (ctx.oidc?.route === "discovery" && ctx.status === 200) ctx.set("Cache-Control", `public, max-age=${DISCOVERY_MAX_AGE_SECONDS}`);
     // RFC 6749 §5.2 (and Keycloak) answer unauthorized_client when an authenticated client may not use a grant type.
     const client = ctx.oidc?.client;
     const gty = ctx.oidc?.params?.grant_type;
