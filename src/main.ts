@@ -102,6 +102,12 @@ function program(settings: () => Settings): Command {
       const { userPasswd } = await import("./cli/user.ts");
       out(await withServices(settings(), (s) => userPasswd(adminDeps(s), r, u, o)));
     });
+  user.command("unlock").argument("<realm>").argument("<username>")
+    .description("clear the account's brute-force lockout (temporary, or permanent: the account is enabled again) and its failure count")
+    .action(async (r: string, u: string) => {
+      const { userUnlock } = await import("./cli/user.ts");
+      out(await withServices(settings(), (s) => userUnlock(adminDeps(s), r, u)));
+    });
   cli.command("demo")
     .description("set up the demo realm with certificate login: a demo CA (trusted by the realm), a client certificate for the demo user (PEM, key, .p12), and print how to use them")
     .action(async () => {

@@ -19,7 +19,7 @@ const IGNORED_ROLES = /^(default-roles-.*|offline_access|uma_authorization)$/;
 const REALM_FIELDS = [
   "displayName", "enabled", "loginWithEmailAllowed", "accessTokenLifespan", "accessCodeLifespan", "accessCodeLifespanLogin",
   "ssoSessionIdleTimeout", "ssoSessionMaxLifespan", "bruteForceProtected", "failureFactor", "waitIncrementSeconds",
-  "maxFailureWaitSeconds", "maxDeltaTimeSeconds",
+  "maxFailureWaitSeconds", "maxDeltaTimeSeconds", "permanentLockout", "maxTemporaryLockouts",
 ] as const;
 /** Keycloak's provider ids of the X.509 authenticators. */
 const BROWSER_X509 = "auth-x509-client-username-form";
@@ -198,6 +198,9 @@ export function convertKeycloakRealm(k: unknown, trustAnchors: string[] = []): K
   const notes: string[] = [];
   const realm: Json = { realm: k.realm };
   for (const f of REALM_FIELDS) if (k[f] !== undefined && k[f] !== null) realm[f] = k[f];
+  if (k.bruteForceStrategy !== undefined && k.bruteForceStrategy !== "MULTIPLE") {
+    notes.push(`bruteForceStrategy ${String(k.bruteForceStrategy)} is not supported: the wait grows as MULTIPLE (waitIncrementSeconds × ⌊failures / failureFactor⌋)`);
+  }
   if (k.defaultSignatureAlgorithm === "ES256" || k.defaultSignatureAlgorithm === "RS256") realm.defaultSignatureAlgorithm = k.defaultSignatureAlgorithm;
   else if (k.defaultSignatureAlgorithm !== undefined) notes.push(`defaultSignatureAlgorithm ${String(k.defaultSignatureAlgorithm)} is not supported; ES256 is used`);
   realm.clients = arr(k.clients).filter(isObject).map((c) => convertClient(c, notes)).filter((c): c is Json => c !== undefined);

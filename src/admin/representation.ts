@@ -119,6 +119,10 @@ export const realmSettingsSchema = z.strictObject({
   waitIncrementSeconds: seconds.default(60),
   maxFailureWaitSeconds: seconds.default(900),
   maxDeltaTimeSeconds: seconds.default(43200),
+  permanentLockout: z.boolean().default(false),
+  maxTemporaryLockouts: z.number().int().min(0).max(1000).default(0),
+  /** x509-idp: failures from one client address (across accounts) before it is locked; absent or null: 3 × failureFactor; 0: never. */
+  ipFailureFactor: z.number().int().min(0).max(100_000).nullable().optional(),
   defaultSignatureAlgorithm: signatureAlg.default("ES256"),
 });
 

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { ValidationError } from "../admin/errors.ts";
 import { createUser, listUsers, setPassword } from "../admin/users.ts";
 import type { AdminDeps } from "../admin/realms.ts";
+import { bruteForceStatus, clearBruteForceForUser } from "../admin/attack-detection.ts";
 import { addAttributeValue, emptyAttributes, type Attributes } from "../users/attributes.ts";
 
 export interface PasswordOptions {
@@ -63,4 +64,13 @@ export async function userPasswd(deps: AdminDeps, realm: string, username: strin
   const pw = await choosePassword(o);
   await setPassword(deps, realm, user.id, { type: "password", value: pw.value });
   return JSON.stringify({ id: user.id, username: user.username, ...(pw.generated && { password: pw.value }) });
+}
+
+/** `x509-idp user unlock <realm> <username>`: clears the account's brute-force lock (temporary or permanent). */
+export async function userUnlock(deps: AdminDeps, realm: string, username: string): Promise<string> {
+  const [user] = await listUsers(deps, realm, { username, exact: true });
+  if (!user) throw new ValidationError([`username: no user "${username}" in realm "${realm}"`]);
+  const before = await bruteForceStatus(deps, realm, user.id);
+  await clearBruteForceForUser(deps, realm, user.id);
+  return JSON.stringify({ id: user.id, username: user.username, wasLocked: before.disabled, numFailures: before.numFailures });
 }

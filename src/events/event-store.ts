@@ -13,6 +13,7 @@ export type EventType =
   | "INTROSPECT_TOKEN" | "INTROSPECT_TOKEN_ERROR"
   | "REVOKE_GRANT" | "USER_INFO_REQUEST_ERROR"
   | "REGISTER"
+  | "USER_DISABLED_BY_TEMPORARY_LOCKOUT" | "USER_DISABLED_BY_PERMANENT_LOCKOUT"
   /** x509-idp's own: a certificate header from a peer outside IDP_TRUSTED_PROXIES (ignored). */
   | "UNTRUSTED_PROXY_HEADER"
   /** x509-idp's own: the realm's LDAP directory stopped answering (recorded once per outage). */

@@ -10,6 +10,7 @@ import { createClient, deleteClient, getClient, listClients, regenerateSecret, u
 import { createRealm, deleteRealm, getRealm, listRealms, MASTER_REALM, realmId, updateRealm, type AdminDeps } from "../admin/realms.ts";
 import { createUser, deleteUser, getUser, listUsers, setPassword, updateUser } from "../admin/users.ts";
 import { getX509, putX509 } from "../admin/x509.ts";
+import { bruteForceStatus, clearAllBruteForce, clearBruteForceForUser } from "../admin/attack-detection.ts";
 import { deleteLdap, getLdap, putLdap, testLdap } from "../admin/ldap.ts";
 import type { LdapProviders } from "../ldap/providers.ts";
 import type { RealmRegistry } from "../oidc/registry.ts";
@@ -141,6 +142,17 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
   router.put("/:realm/users/:id/reset-password", async (ctx) => {
     await setPassword(admin, p(ctx).realm, p(ctx).id, await readJson(ctx));
+    noContent(ctx);
+  });
+
+  // Keycloak's attack detection: an account's brute-force state, and clearing one account or the whole realm.
+  router.get("/:realm/attack-detection/brute-force/users/:id", async (ctx) => void (ctx.body = await bruteForceStatus(admin, p(ctx).realm, p(ctx).id)));
+  router.delete("/:realm/attack-detection/brute-force/users/:id", async (ctx) => {
+    await clearBruteForceForUser(admin, p(ctx).realm, p(ctx).id);
+    noContent(ctx);
+  });
+  router.delete("/:realm/attack-detection/brute-force/users", async (ctx) => {
+    await clearAllBruteForce(admin, p(ctx).realm);
     noContent(ctx);
   });
 

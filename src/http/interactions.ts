@@ -17,7 +17,7 @@ import type { EventRecorder } from "../events/event-store.ts";
 import type { RealmRegistry, RealmRuntime } from "../oidc/registry.ts";
 import { grantedScopes } from "../oidc/scopes.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
-import { authenticatePassword } from "../users/password-login.ts";
+import { authenticatePassword, lockoutEvent } from "../users/password-login.ts";
 import { loginWithCertificate } from "../users/certificate-login.ts";
 import { certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../x509/index.ts";
 import { recordIgnoredHeaders, type ClientCertificates } from "./client-certificate.ts";
@@ -75,8 +75,6 @@ function failureBanner(f: CertificateLoginFailure): { keys: [string, ...string[]
       return { keys: [["x509AuthFailed"], ["x509DuplicateUsers", String(f.count)]], event: "invalid_user_credentials", reason: f.reason };
     case "USER_NOT_FOUND":
       return { keys: [["x509AuthFailed"], ["x509InvalidUser"]], event: "user_not_found", reason: f.reason };
-    case "USER_LOCKED":
-      return { keys: [["x509AuthFailed"], ["x509InvalidUser"]], event: "user_temporarily_disabled", reason: f.reason };
     case "USER_DISABLED":
       return { keys: [["x509AuthFailed"], ["x509UserDisabled"]], event: "user_disabled", reason: f.reason };
     case "DIRECTORY_UNAVAILABLE":
@@ -140,7 +138,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   }
 
   const certificateContext = (ctx: Context, runtime: RealmRuntime, details: Details) => ({
-    realm: runtime.realm, x509: runtime.x509, directory: runtime.users, guard, revocation: deps.revocation,
+    realm: runtime.realm, x509: runtime.x509, directory: runtime.users, revocation: deps.revocation,
     onUserCreated: (u: { id: string; username: string }) => events.record({
       realmId: runtime.realm.id, type: "REGISTER", clientId: String(details.params.client_id), userId: u.id, ipAddress: ctx.ip,
       details: { auth_method: "x509", register_method: "x509", username: u.username },
@@ -282,6 +280,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         realmId: realm.id, type: "LOGIN_ERROR", clientId, userId: outcome.user?.id, ipAddress: ctx.ip, error: outcome.error,
         details: { auth_method: "openid-connect", username, redirect_uri: String(details.params.redirect_uri) },
       });
+      const lockout = lockoutEvent(outcome);
+      if (lockout) events.record({ realmId: realm.id, clientId, ipAddress: ctx.ip, ...lockout });
       const key = outcome.error === "user_disabled" ? "accountDisabledMessage" : outcome.error === "directory_unavailable" ? "directoryUnavailableMessage" : "invalidUserMessage";
       const status = outcome.error === "directory_unavailable" ? 503 : 401;
       return loginPage(ctx, runtime, uid, { errors: [t(ctx, key)], username, status, ...(certificate && { x509: form.x509 }) });

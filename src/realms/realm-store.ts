@@ -30,7 +30,17 @@ export interface BruteForceSettings {
   waitIncrementSeconds: number;
   maxFailureWaitSeconds: number;
   maxDeltaTimeSeconds: number;
+  /** Disable the account (after `maxTemporaryLockouts` temporary lockouts; 0: at the first). */
+  permanentLockout: boolean;
+  maxTemporaryLockouts: number;
+  /** Failures from one client address before it is locked; 0: never. */
+  ipFailureFactor: number;
+  /** Whether ipFailureFactor was set, or is the default 3 × failureFactor. */
+  ipFailureFactorSet: boolean;
 }
+
+/** An address is locked after this many times the account threshold, unless the realm says otherwise. */
+export const IP_FACTOR_MULTIPLIER = 3;
 
 type Row = Awaited<ReturnType<Tx["realm"]["findFirstOrThrow"]>>;
 
@@ -52,6 +62,10 @@ function toRealm(r: Row): Realm {
       waitIncrementSeconds: r.waitIncrementSeconds,
       maxFailureWaitSeconds: r.maxFailureWaitSeconds,
       maxDeltaTimeSeconds: r.maxDeltaTimeSeconds,
+      permanentLockout: r.permanentLockout,
+      maxTemporaryLockouts: r.maxTemporaryLockouts,
+      ipFailureFactor: r.ipFailureFactor ?? r.failureFactor * IP_FACTOR_MULTIPLIER,
+      ipFailureFactorSet: r.ipFailureFactor !== null,
     },
     defaultSignatureAlgorithm: r.defaultSignatureAlgorithm === "RS256" ? "RS256" : "ES256",
     x509: (r.x509 ?? null) as X509Representation | null,
@@ -78,6 +92,9 @@ function columns(s: RealmSettingsRepresentation) {
     waitIncrementSeconds: s.waitIncrementSeconds,
     maxFailureWaitSeconds: s.maxFailureWaitSeconds,
     maxDeltaTimeSeconds: s.maxDeltaTimeSeconds,
+    permanentLockout: s.permanentLockout,
+    maxTemporaryLockouts: s.maxTemporaryLockouts,
+    ipFailureFactor: s.ipFailureFactor ?? null,
     defaultSignatureAlgorithm: s.defaultSignatureAlgorithm,
   };
 }
@@ -98,6 +115,9 @@ export function toSettingsRepresentation(r: Realm): RealmSettingsRepresentation 
     waitIncrementSeconds: r.bruteForce.waitIncrementSeconds,
     maxFailureWaitSeconds: r.bruteForce.maxFailureWaitSeconds,
     maxDeltaTimeSeconds: r.bruteForce.maxDeltaTimeSeconds,
+    permanentLockout: r.bruteForce.permanentLockout,
+    maxTemporaryLockouts: r.bruteForce.maxTemporaryLockouts,
+    ...(r.bruteForce.ipFailureFactorSet && { ipFailureFactor: r.bruteForce.ipFailureFactor }),
     defaultSignatureAlgorithm: r.defaultSignatureAlgorithm,
   };
 }

@@ -1,9 +1,9 @@
-// Certificate login against this realm's users: the X.509 core's authenticator wired to the local user store, the
-// brute-force guard (a locked account stays locked for certificate logins too) and just-in-time provisioning.
+// Certificate login against this realm's users: the X.509 core's authenticator wired to the realm's users and
+// just-in-time provisioning. Password brute-force lockouts do not apply: the certificate proves possession and is not
+// what is being guessed (an account disabled by a permanent lockout is disabled, and refused as such).
 import type { Realm } from "../realms/realm-store.ts";
 import type { X509Flow, X509Settings } from "../realms/x509-settings.ts";
 import { authenticateCertificate, type Certificate, type CertificateLoginOutcome, type DirectoryUser, type RevocationChecker } from "../x509/index.ts";
-import type { BruteForceGuard } from "./brute-force.ts";
 import type { FoundUser, RealmUsers } from "./federation.ts";
 import type { UserRecord } from "./user-store.ts";
 import { realmUserDirectory } from "./x509-directory.ts";
@@ -13,7 +13,6 @@ export interface CertificateLoginContext {
   x509: X509Settings;
   /** The realm's users: local, and LDAP when federated. */
   directory: RealmUsers;
-  guard: BruteForceGuard;
   revocation: RevocationChecker;
   /** Told when just-in-time provisioning created a user (the flows record a REGISTER event). */
   onUserCreated?(user: DirectoryUser): void;
@@ -35,7 +34,6 @@ export async function loginWithCertificate(c: CertificateLoginContext, flow: X50
     directory,
     now: Date.now(),
     revocation: c.revocation,
-    isLocked: async (u: DirectoryUser) => (await c.guard.check(c.realm.id, c.realm.bruteForce, u.id)).locked,
     createUser: async (spec) => {
       try {
         const u = await c.directory.store.create(c.realm.id, {

@@ -9,7 +9,7 @@ import type { AttributePair, LdapDirectory, LdapMatch, LdapUser } from "../ldap/
 import type { LdapProviders } from "../ldap/providers.ts";
 import type { Realm } from "../realms/realm-store.ts";
 import { DirectoryDuplicateError, DirectoryUnavailableError } from "../x509/index.ts";
-import { UserStore, type UserRecord } from "./user-store.ts";
+import { isPermanentlyLockedOut, UserStore, type UserRecord } from "./user-store.ts";
 
 export const LDAP_LINK = "ldap";
 
@@ -80,6 +80,11 @@ export class RealmUsers {
     return this.#guarded(() => ldap.connection.verifyPassword(bindDn, password));
   }
 
+  /** Disables an account by permanent lockout, in one transaction (brute-force.ts decided it). */
+  async lockOut(user: UserRecord): Promise<void> {
+    await this.#db.$transaction((tx) => new UserStore(tx).lockOut(this.realm.id, user.id));
+  }
+
   /** Whether LDAP answers for this user's password (a linked user of a federated realm). */
   isLdapUser(user: UserRecord): boolean {
     return this.#ldap !== undefined && user.federationLink === LDAP_LINK;
@@ -135,14 +140,15 @@ export class RealmUsers {
       username: entry.username,
       ...(entry.email !== undefined && { email: entry.email }),
       emailVerified: existing !== undefined && existing.email === (entry.email ?? null) ? existing.emailVerified : false,
-      enabled: entry.enabled,
+      // A permanent lockout is x509-idp's decision: LDAP saying "enabled" does not lift it.
+      enabled: entry.enabled && !(existing && isPermanentlyLockedOut(existing)),
       ...(entry.firstName !== undefined && { firstName: entry.firstName }),
       ...(entry.lastName !== undefined && { lastName: entry.lastName }),
       attributes: entry.attributes,
     };
     try {
       if (existing) {
-        const unchanged = existing.username === entry.username && existing.email === (entry.email ?? null) && existing.enabled === entry.enabled &&
+        const unchanged = existing.username === entry.username && existing.email === (entry.email ?? null) && existing.enabled === profile.enabled &&
           existing.firstName === (entry.firstName ?? null) && existing.lastName === (entry.lastName ?? null) &&
           mapped.every((n) => sameValues(existing.attributes[n], entry.attributes[n]));
         if (unchanged) return { ...existing, ldapDn: entry.dn };

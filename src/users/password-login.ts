@@ -1,6 +1,7 @@
 // Username-or-e-mail + password authentication, shared by the browser login form and the password direct grant.
 // Order: find the user → lockout check → password → enabled. The disabled state is revealed only to someone who
 // knows the password (Keycloak reveals it before checking the password).
+import type { EventType } from "../events/event-store.ts";
 import type { Realm } from "../realms/realm-store.ts";
 import { DirectoryDuplicateError, DirectoryUnavailableError } from "../x509/index.ts";
 import type { BruteForceGuard, Lockout } from "./brute-force.ts";
@@ -60,6 +61,7 @@ async function attempt(deps: { users: RealmUsers; guard: BruteForceGuard }, real
   const ok = user && deps.users.isLdapUser(user) ? await deps.users.verifyLdapPassword(user, password) : await verifyPassword(user?.passwordHash, password);
   if (!ok) {
     const lockout = await deps.guard.recordFailure(realm.id, realm.bruteForce, user?.id, ip);
+    if (lockout.permanent && user) await deps.users.lockOut(user);
     return user
       ? { kind: "failure", error: "invalid_user_credentials", user, lockout }
       : { kind: "failure", error: "user_not_found", lockout };
@@ -70,4 +72,15 @@ async function attempt(deps: { users: RealmUsers; guard: BruteForceGuard }, real
   // An imported (Keycloak) or older hash is replaced by a current one while the password is at hand.
   if (user.passwordHash && !deps.users.isLdapUser(user) && needsRehash(user.passwordHash)) await deps.users.store.setPasswordHash(user.id, await hashPassword(password));
   return { kind: "success", user };
+}
+
+/**
+ * Keycloak's event when this failure locked the account: USER_DISABLED_BY_TEMPORARY_LOCKOUT or
+ * USER_DISABLED_BY_PERMANENT_LOCKOUT (with the reason Keycloak gives); none for an address lock or no lock.
+ */
+export function lockoutEvent(outcome: PasswordOutcome): { type: EventType; userId: string; details: Record<string, string> } | undefined {
+  if (outcome.kind !== "failure" || !outcome.user || outcome.lockout?.by !== "user" || outcome.error === "user_temporarily_disabled") return undefined;
+  return outcome.lockout.permanent
+    ? { type: "USER_DISABLED_BY_PERMANENT_LOCKOUT", userId: outcome.user.id, details: { reason: "brute_force_attack detected" } }
+    : { type: "USER_DISABLED_BY_TEMPORARY_LOCKOUT", userId: outcome.user.id, details: { until: outcome.lockout.until?.toISOString() ?? "" } };
 }

@@ -80,6 +80,12 @@ export function toUserRepresentation(u: UserRecord, options: { withCredentials: 
   };
 }
 
+/** Keycloak's marker of an account disabled by brute-force protection (BruteForceProtector.DISABLED_BY_PERMANENT_LOCKOUT). */
+export const DISABLED_REASON = "disabledReason";
+export const PERMANENT_LOCKOUT = "permanentLockout";
+
+export const isPermanentlyLockedOut = (u: Pick<UserRecord, "attributes">): boolean => u.attributes[DISABLED_REASON]?.includes(PERMANENT_LOCKOUT) === true;
+
 /** The user's display name, as Keycloak builds the `name` claim. */
 export function displayName(u: Pick<UserRecord, "firstName" | "lastName">): string | undefined {
   const name = [u.firstName, u.lastName].filter(Boolean).join(" ");
@@ -267,6 +273,26 @@ export class UserStore {
       include: withRelations,
     });
     return toRecord(r);
+  }
+
+  /** Keycloak's permanent lockout: the account disabled, with the attribute disabledReason=permanentLockout (run in a transaction). */
+  async lockOut(realmId: string, id: string): Promise<void> {
+    await this.#db.userAttribute.deleteMany({ where: { userId: id, name: DISABLED_REASON } });
+    await this.#db.userAttribute.create({ data: { userId: id, realmId, name: DISABLED_REASON, value: PERMANENT_LOCKOUT } });
+    await this.#db.user.update({ where: { id }, data: { enabled: false } });
+  }
+
+  /** The ids of the realm's accounts disabled by a permanent lockout. */
+  async permanentlyLockedOut(realmId: string): Promise<string[]> {
+    const rows = await this.#db.userAttribute.findMany({ where: { realmId, name: DISABLED_REASON, value: PERMANENT_LOCKOUT }, select: { userId: true } });
+    return [...new Set(rows.map((r) => r.userId))];
+  }
+
+  /** Enables an account a permanent lockout disabled (an account disabled by an administrator stays disabled). */
+  async releaseLockout(id: string): Promise<boolean> {
+    const { count } = await this.#db.userAttribute.deleteMany({ where: { userId: id, name: DISABLED_REASON, value: PERMANENT_LOCKOUT } });
+    if (count > 0) await this.#db.user.update({ where: { id }, data: { enabled: true } });
+    return count > 0;
   }
 
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {

@@ -23,8 +23,6 @@ export interface CertificateLoginDeps {
   directory: UserDirectory;
   /** Just-in-time provisioning: creates the user, or answers undefined when it cannot (the username is taken). */
   createUser?(user: NewUserFromCertificate): Promise<DirectoryUser | undefined>;
-  /** Whether brute-force protection currently locks the user out. */
-  isLocked(user: DirectoryUser): Promise<boolean>;
   revocation: RevocationChecker;
   now: number;
 }
@@ -38,7 +36,6 @@ export type CertificateLoginFailure =
   | { ok: false; reason: "USER_NOT_FOUND"; identity: string; user?: undefined }
   | { ok: false; reason: "DUPLICATE_USERS"; identity: string; count: number; user?: undefined }
   | { ok: false; reason: "USER_DISABLED"; identity: string; user: DirectoryUser }
-  | { ok: false; reason: "USER_LOCKED"; identity: string; user: DirectoryUser }
   /** The user directory (LDAP) did not answer in time or refused the service account: nothing was decided. */
   | { ok: false; reason: "DIRECTORY_UNAVAILABLE"; identity: string; detail: string; user?: undefined };
 
@@ -142,7 +139,6 @@ export async function authenticateCertificate(
   if (mapped.kind === "not-found") return { ok: false, reason: "USER_NOT_FOUND", identity };
   if (mapped.kind === "duplicate") return { ok: false, reason: "DUPLICATE_USERS", identity, count: mapped.count };
   const user = mapped.user;
-  if (await deps.isLocked(user)) return { ok: false, reason: "USER_LOCKED", identity, user };
   if (!user.enabled) return { ok: false, reason: "USER_DISABLED", identity, user };
   return { ok: true, identity, user, path: validation.path, warnings: validation.warnings, created };
 }

@@ -62,6 +62,12 @@ async function keycloakExport() {
     accessTokenLifespan: 600,
     bruteForceProtected: true,
     failureFactor: 30,
+    permanentLockout: true,
+    maxTemporaryLockouts: 2,
+    waitIncrementSeconds: 120,
+    maxFailureWaitSeconds: 1800,
+    maxDeltaTimeSeconds: 3600,
+    bruteForceStrategy: "LINEAR",
     loginWithEmailAllowed: true,
     defaultSignatureAlgorithm: "RS256",
     browserFlow: "x509 browser",
@@ -119,13 +125,16 @@ describe("x509-idp realm import --keycloak", () => {
       'client "masked": the export holds no secret, a new one is generated',
       'client "saml-app": saml clients are not supported, skipped',
       'user "legacy": otp credentials are not supported, skipped',
+      "bruteForceStrategy LINEAR is not supported: the wait grows as MULTIPLE (waitIncrementSeconds × ⌊failures / failureFactor⌋)",
     ]));
     const x509 = (await (await server.admin("GET", "/admin/realms/kc-test/x509")).json()) as { browser: { enabled: boolean; config: Record<string, string> }; directGrant: { enabled: boolean }; trustAnchors: string[] };
     expect(x509.browser).toMatchObject({ enabled: true, config: { "x509-cert-auth.mapping-source-selection": "Subject's e-mail" } });
     expect(x509.directGrant.enabled).toBe(true);
     expect(x509.trustAnchors).toHaveLength(1);
     const realm = (await (await server.admin("GET", "/admin/realms/kc-test")).json()) as Record<string, unknown>;
-    expect(realm).toMatchObject({ accessTokenLifespan: 600, failureFactor: 30, defaultSignatureAlgorithm: "RS256" });
+    expect(realm).toMatchObject({ accessTokenLifespan: 600, defaultSignatureAlgorithm: "RS256" });
+    // The brute-force policy carries over under Keycloak's names.
+    expect(realm).toMatchObject({ bruteForceProtected: true, failureFactor: 30, permanentLockout: true, maxTemporaryLockouts: 2, waitIncrementSeconds: 120, maxFailureWaitSeconds: 1800, maxDeltaTimeSeconds: 3600 });
     const users = (await (await server.admin("GET", "/admin/realms/kc-test/users?username=test-user@localhost&exact=true")).json()) as { realmRoles: string[]; attributes: Record<string, string[]> }[];
     expect(users[0]).toMatchObject({ realmRoles: ["auditor"], attributes: { upn: ["test_upn_name@localhost"] } });
   });

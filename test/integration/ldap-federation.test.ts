@@ -200,6 +200,23 @@ describe("users from LDAP", () => {
   });
 });
 
+describe("brute-force protection of LDAP users", () => {
+  it("a permanent lockout disables the linked record, and LDAP's own state does not lift it; clearing does", async () => {
+    // Only the account counts here: the address has failed often in the tests above.
+    expect((await server.admin("PUT", `/admin/realms/${REALM}`, { permanentLockout: true, failureFactor: 2, ipFailureFactor: 0 })).status).toBe(204);
+    try {
+      for (let i = 0; i < 2; i++) expect((await password("bob", "wrong")).status).toBe(400);
+      expect(await password("bob", "can-we-fix-it")).toEqual({ status: 400, body: { error: "invalid_grant", error_description: "Account disabled" } });
+      const id = (await userRows()).find((u) => u.username === "bob")?.id ?? "";
+      expect((await server.admin("DELETE", `/admin/realms/${REALM}/attack-detection/brute-force/users/${id}`)).status).toBe(204);
+      expect((await password("bob", "can-we-fix-it")).status).toBe(200);
+    } finally {
+      expect((await server.admin("PUT", `/admin/realms/${REALM}`, { permanentLockout: false, failureFactor: 10, ipFailureFactor: null })).status).toBe(204);
+      expect((await server.admin("DELETE", `/admin/realms/${REALM}/attack-detection/brute-force/users`)).status).toBe(204);
+    }
+  });
+});
+
 describe("LDAP attribute names are data (issue #11, item 3)", () => {
   it("mappers named like object keys fill the user's attributes; an LDAP attribute named constructor is not Object's", async () => {
     await putLdap({ ...baseLdap(), attributeMappers: [...baseLdap().attributeMappers, { name: "constructor", ldapAttribute: "employeeNumber" }, { name: "__proto__", ldapAttribute: "sn" }, { name: "ghost", ldapAttribute: "constructor" }] });

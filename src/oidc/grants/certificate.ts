@@ -48,8 +48,6 @@ function answer(f: CertificateLoginFailure): Answer {
       return { status: 401, error: "invalid_request", description: failed(`${f.count} users match the certificate's identity`), event: "invalid_user_credentials", reason: f.reason };
     case "USER_NOT_FOUND":
       return { status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "user_not_found", reason: f.reason };
-    case "USER_LOCKED":
-      return { status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "user_temporarily_disabled", reason: f.reason };
     case "USER_DISABLED":
       return { status: 400, error: "invalid_grant", description: "Account disabled", event: "user_disabled", reason: f.reason };
     case "DIRECTORY_UNAVAILABLE":

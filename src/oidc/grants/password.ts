@@ -9,7 +9,7 @@ import type { EventRecorder } from "../../events/event-store.ts";
 import type { Realm } from "../../realms/realm-store.ts";
 import type { BruteForceGuard } from "../../users/brute-force.ts";
 import type { RealmUsers } from "../../users/federation.ts";
-import { authenticatePassword, type PasswordFailure } from "../../users/password-login.ts";
+import { authenticatePassword, lockoutEvent, type PasswordFailure } from "../../users/password-login.ts";
 import type { UserRecord } from "../../users/user-store.ts";
 import { toAccount } from "../account.ts";
 import { grantedScopes } from "../scopes.ts";
@@ -125,6 +125,8 @@ export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps 
         error: outcome.error,
         details: { grant_type: "password", username, ...(outcome.lockout?.locked && { locked_by: outcome.lockout.by }) },
       });
+      const lockout = lockoutEvent(outcome);
+      if (lockout) events.record({ ...base, ...lockout });
       if (outcome.error === "directory_unavailable") throw grantError("temporarily_unavailable", DESCRIPTION[outcome.error], 503);
       throw grantError("invalid_grant", DESCRIPTION[outcome.error]);
     }
