@@ -5,6 +5,7 @@ import { z } from "zod";
 import { isUnambiguousUri } from "../realms/redirect-uri.ts";
 import { emptyAttributes, type Attributes } from "../users/attributes.ts";
 import { isArgon2idHash, isVerifiableHash, MAX_PASSWORD_LENGTH } from "../users/passwords.ts";
+import { usernameProblem } from "../users/username.ts";
 import { CertificateParseError, parseAuthenticatorConfig, parseCertificates, X509ConfigError } from "../x509/index.ts";
 
 export const REALM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -92,7 +93,14 @@ const attributesSchema = z.unknown().optional().transform((input, ctx): Attribut
 });
 
 export const userSchema = z.strictObject({
-  username: z.string().trim().min(1).max(255).regex(/^[^\s]+$/, "no whitespace").transform((s) => s.toLowerCase()),
+  // Stored lower-case; users/username.ts says which names are refused (homographs, invisible characters…).
+  username: z.string().trim().min(1).max(255).transform((s, ctx) => {
+    const lower = s.toLowerCase();
+    const problem = usernameProblem(lower);
+    if (problem === undefined) return lower;
+    ctx.addIssue({ code: "custom", message: problem });
+    return z.NEVER;
+  }),
   // As lenient as Keycloak: intranet addresses such as user@localhost are valid; one "@", no whitespace.
   email: z.string().max(254).regex(/^[^\s@]+@[^\s@]+$/, "Invalid email address").transform((s) => s.toLowerCase()).optional(),
   emailVerified: z.boolean().default(false),

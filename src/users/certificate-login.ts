@@ -6,6 +6,7 @@ import type { X509Flow, X509Settings } from "../realms/x509-settings.ts";
 import { authenticateCertificate, type Certificate, type CertificateLoginOutcome, type DirectoryUser, type RevocationChecker } from "../x509/index.ts";
 import type { FoundUser, RealmUsers } from "./federation.ts";
 import type { UserRecord } from "./user-store.ts";
+import { usernameProblem } from "./username.ts";
 import { realmUserDirectory } from "./x509-directory.ts";
 
 export interface CertificateLoginContext {
@@ -35,6 +36,8 @@ export async function loginWithCertificate(c: CertificateLoginContext, flow: X50
     now: Date.now(),
     revocation: c.revocation,
     createUser: async (spec) => {
+      // A name the certificate suggests must be a name people can tell apart, as any other (username.ts).
+      if (usernameProblem(spec.username) !== undefined) return undefined;
       try {
         const u = await c.directory.store.create(c.realm.id, {
           username: spec.username,

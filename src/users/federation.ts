@@ -10,6 +10,7 @@ import type { LdapProviders } from "../ldap/providers.ts";
 import type { Realm } from "../realms/realm-store.ts";
 import { DirectoryDuplicateError, DirectoryUnavailableError } from "../x509/index.ts";
 import { isPermanentlyLockedOut, UserStore, type UserRecord } from "./user-store.ts";
+import { usernameProblem } from "./username.ts";
 
 export const LDAP_LINK = "ldap";
 
@@ -131,8 +132,12 @@ export class RealmUsers {
     return this.#guarded(() => remote(this.#ldap as LdapDirectory));
   }
 
-  /** The local record of an LDAP user: created at first sight, refreshed when the entry changed. */
-  async #link(entry: LdapUser): Promise<FoundUser> {
+  /**
+   * The local record of an LDAP user: created at first sight, refreshed when the entry changed. An entry whose name
+   * people could not tell from another's (username.ts) is not linked: it finds nobody.
+   */
+  async #link(entry: LdapUser): Promise<FoundUser | undefined> {
+    if (usernameProblem(entry.username, { asciiPunctuation: false }) !== undefined) return undefined;
     const ldap = this.#ldap as LdapDirectory;
     const mapped = ldap.settings.attributeMappers.filter((m) => !m.certificate).map((m) => m.name);
     const existing = await this.store.findByLdapId(this.realm.id, entry.id);

@@ -178,6 +178,6 @@ describe("health", () => {
     expect(await live.json()).toEqual({ status: "UP", checks: [] });
     const ready = await server.fetch("/health/ready");
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: "UP", checks: [{ name: "database", status: "UP", data: { migrations: 3 } }] });
+    expect(await ready.json()).toMatchObject({ status: "UP", checks: [{ name: "database", status: "UP", data: { migrations: 4 } }] });
   });
 });

@@ -200,6 +200,21 @@ describe("users from LDAP", () => {
   });
 });
 
+describe("LDAP usernames (issue #11, item 7)", () => {
+  it("an entry whose username could pass for another is not linked; a directory's ASCII punctuation is kept", async () => {
+    const b64u = (v: string) => Buffer.from(v, "utf8").toString("base64");
+    slapd.add([
+      [`dn:: ${b64u(`uid=ad\u200bmin,${PEOPLE}`)}`, "objectClass: inetOrgPerson", `uid:: ${b64u("ad\u200bmin")}`, "cn: hidden", "sn: Hidden", `userPassword: ${ssha("hidden-pass")}`].join("\n"),
+      [`dn:: ${b64u(`uid=admın,${PEOPLE}`)}`, "objectClass: inetOrgPerson", `uid:: ${b64u("admın")}`, "cn: dotless", "sn: Dotless", `userPassword: ${ssha("dotless-pass")}`].join("\n"),
+      person("o'brien", ["sn: OBrien", `userPassword: ${ssha("brien-pass")}`]),
+    ].join("\n\n") + "\n");
+    expect((await password("ad\u200bmin", "hidden-pass")).status).toBe(400);
+    expect((await password("admın", "dotless-pass")).status).toBe(400);
+    expect((await userRows()).map((u) => u.username)).not.toEqual(expect.arrayContaining(["ad\u200bmin", "admın"]));
+    expect((await password("o'brien", "brien-pass")).status).toBe(200);
+  });
+});
+
 describe("brute-force protection of LDAP users", () => {
   it("a permanent lockout disables the linked record, and LDAP's own state does not lift it; clearing does", async () => {
     // Only the account counts here: the address has failed often in the tests above.
