@@ -115,6 +115,12 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     },
     features: {
       devInteractions: { enabled: false },
+      // Sender-constrained tokens are certificate-bound (mTLS below, RFC 8705): DPoP is not offered, so it is neither
+      // advertised nor half-supported (x509-idp's own resources check only certificate bindings, http/bearer.ts).
+      dPoP: { enabled: false },
+      // Pushed authorization requests (RFC 9126) at Keycloak's path (ROUTES): the same client, redirect URI and PKCE
+      // checks as a front-channel request, then a single-use request_uri.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
