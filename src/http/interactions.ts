@@ -350,8 +350,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await finish(ctx, runtime, { consent: { grantId } }, true);
   });
 
-  router.get("/abort", async (ctx) => {
-    const { runtime } = await load(ctx);
+  // Cancel: a POST with the form's CSRF token, so another site cannot abort a login in progress.
+  router.post("/abort", async (ctx) => {
+    const { runtime, uid } = await load(ctx);
+    const form = await readForm(ctx);
+    if (!csrfValid(runtime, uid, form.csrf)) return loginPage(ctx, runtime, uid, { errors: [t(ctx, "csrfMessage")], status: 400 });
     await finish(ctx, runtime, { error: "access_denied", error_description: "End-User aborted interaction" }, false);
   });
 

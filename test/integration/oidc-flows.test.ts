@@ -184,6 +184,27 @@ describe("authorization code flow with PKCE (openid-client as the relying party)
     expect(tokens.claims()?.email).toBe("bob@example.org");
   });
 
+  it("Cancel is a POST with the form's CSRF token; a GET or a forged POST does not abort the login", async () => {
+    const config = await relyingParty(server, "acme", "web-app", APP_SECRET);
+    const browser = new Browser(server.dispatcher);
+    const req = await authorizationRequest(config, REDIRECT);
+    const page = await browser.navigate(req.url, REDIRECT);
+    const cancel = formOf(page, "kc-cancel");
+    expect(cancel.action).toMatch(/\/login-actions\/[^/]+\/abort$/);
+    // A link on another site (a GET) or a POST without the token leaves the login as it is.
+    expect([404, 405]).toContain((await browser.request(cancel.action)).status);
+    const forged = await browser.request(cancel.action, { form: { csrf: "forged" } });
+    expect(forged.status).toBe(400);
+    const still = await browser.request(page.url);
+    expect(still.status).toBe(200);
+    expect(formOf(still, "kc-form-login").action).toContain("/login-actions/");
+    // The real Cancel returns to the client with access_denied.
+    const done = await browser.navigate(cancel.action, REDIRECT, { form: cancel.fields });
+    const callback = new URL(done.location ?? "");
+    expect(callback.origin + callback.pathname).toBe(REDIRECT);
+    expect(callback.searchParams.get("error")).toBe("access_denied");
+  });
+
   it("reuses the browser session: a second authorization needs no password", async () => {
     const config = await relyingParty(server, "acme", "web-app", APP_SECRET);
     const browser = new Browser(server.dispatcher);
