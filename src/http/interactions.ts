@@ -19,7 +19,7 @@ import { grantedScopes } from "../oidc/scopes.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
 import { authenticatePassword, lockoutEvent } from "../users/password-login.ts";
 import { loginWithCertificate } from "../users/certificate-login.ts";
-import { certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../x509/index.ts";
+import { auditIdentity, certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../x509/index.ts";
 import { recordIgnoredHeaders, type ClientCertificates } from "./client-certificate.ts";
 import type { Logger } from "../log.ts";
 import { readForm } from "./body.ts";
@@ -186,7 +186,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       }
       events.record({
         realmId: realm.id, type: "LOGIN_ERROR", clientId, userId: outcome.user?.id, ipAddress: ctx.ip, error: banner.event,
-        details: { auth_method: "x509", reason: banner.reason, redirect_uri: String(details.params.redirect_uri), ...audit, ...(outcome.identity !== undefined && { username: outcome.identity }) },
+        details: { auth_method: "x509", reason: banner.reason, redirect_uri: String(details.params.redirect_uri), ...audit, ...(outcome.identity !== undefined && { username: auditIdentity(outcome.identity, flow.config, chain[0] as Certificate) }) },
       });
       loginPage(ctx, runtime, uid, { errors: banner.keys.map(([key, ...args]) => t(ctx, key, ...args)), username: hint ?? "" });
       return true;
@@ -200,7 +200,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (flow.config.bypassConfirmation) {
       events.record({
         realmId: realm.id, type: "LOGIN", clientId, userId: outcome.user.id, ipAddress: ctx.ip,
-        details: { auth_method: "openid-connect", auth_type: "x509", username: outcome.identity, redirect_uri: String(details.params.redirect_uri), ...audit, ...(outcome.created && { user_created: "true" }) },
+        details: { auth_method: "openid-connect", auth_type: "x509", username: auditIdentity(outcome.identity, flow.config, leaf), redirect_uri: String(details.params.redirect_uri), ...audit, ...(outcome.created && { user_created: "true" }) },
       });
       await finish(ctx, runtime, { login: { accountId: outcome.user.id, amr: ["x509"] } }, false);
       return true;
@@ -226,7 +226,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (!pending || !chain || !flow.enabled || !flow.config || (chain[0] as Certificate).sha256 !== pending.certSha256) return undefined;
     const hint = typeof details.params.login_hint === "string" ? details.params.login_hint : undefined;
     const outcome = await loginWithCertificate(certificateContext(ctx, runtime, details), flow, chain, hint);
-    return outcome.ok && outcome.user.id === pending.userId ? { outcome, audit: certificateAudit(chain[0] as Certificate) } : undefined;
+    if (!outcome.ok || outcome.user.id !== pending.userId) return undefined;
+    const leaf = chain[0] as Certificate;
+    return { outcome, audit: certificateAudit(leaf), username: auditIdentity(outcome.identity, flow.config, leaf) };
   }
 
   function consentPage(ctx: Context, runtime: RealmRuntime, details: Details, uid: string) {
@@ -321,10 +323,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       });
       return loginPage(ctx, runtime, uid, { errors: [t(ctx, "x509CertificateChanged")], status: 400 });
     }
-    const { outcome, audit } = confirmed;
+    const { outcome, audit, username } = confirmed;
     events.record({
       realmId: realm.id, type: "LOGIN", clientId, userId: outcome.user.id, ipAddress: ctx.ip,
-      details: { auth_method: "openid-connect", auth_type: "x509", username: outcome.identity, redirect_uri: String(details.params.redirect_uri), ...audit, ...(outcome.created && { user_created: "true" }) },
+      details: { auth_method: "openid-connect", auth_type: "x509", username, redirect_uri: String(details.params.redirect_uri), ...audit, ...(outcome.created && { user_created: "true" }) },
     });
     await finish(ctx, runtime, { login: { accountId: outcome.user.id, amr: ["x509"] } }, false);
   });

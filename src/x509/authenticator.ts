@@ -52,6 +52,15 @@ export interface CertificateLoginSuccess {
 
 export type CertificateLoginOutcome = CertificateLoginSuccess | CertificateLoginFailure;
 
+/**
+ * The identity as events record it (`username`): the identity itself, except for the Full Certificate source, whose
+ * identity is the whole certificate: there the certificate's SHA-256 stands for it (subject, issuer and serial are in
+ * the event beside it).
+ */
+export function auditIdentity(identity: string, config: AuthenticatorConfig, leaf: Certificate): string {
+  return config.identity.source === "certificate-pem" ? leaf.sha256 : identity;
+}
+
 /** What Keycloak records about the certificate on every attempt (event details). */
 export function certificateAudit(cert: Certificate): Record<string, string> {
   return {

@@ -4,6 +4,7 @@
 // failover, the admin API and `x509-idp ldap test`, and an outage (slow, then stopped) that fails LDAP logins
 // within the timeout while local users keep working.
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -301,6 +302,12 @@ describe("certificate login against LDAP", () => {
     const attrs = await db.prisma.userAttribute.findMany({ where: { user: { username: "alice", realm: { name: REALM } } } });
     expect(attrs.map((a) => a.name)).not.toContain("usercertificate");
     expect(attrs.every((a) => !a.value.includes(b64(alice.der).slice(0, 40)))).toBe(true);
+    // The events name the certificate by its SHA-256, not by the whole certificate (issue #11, item 9).
+    const events = (await (await server.admin("GET", `/admin/realms/${REALM}/events?type=LOGIN,LOGIN_ERROR&max=5`)).json()) as { type: string; details: { username?: string } }[];
+    const sha = (der: Uint8Array) => createHash("sha256").update(der).digest("hex");
+    expect(events.find((e) => e.type === "LOGIN")?.details.username).toBe(sha(alice.der));
+    expect(events.find((e) => e.type === "LOGIN_ERROR")?.details.username).toBe(sha(aliceTwin.der));
+    expect(JSON.stringify(events)).not.toContain(b64(alice.der).slice(0, 40));
   });
 
   it("Full Certificate against a PEM attribute", async () => {

@@ -11,7 +11,7 @@ import type { X509Settings } from "../../realms/x509-settings.ts";
 import type { BruteForceGuard } from "../../users/brute-force.ts";
 import { loginWithCertificate } from "../../users/certificate-login.ts";
 import type { RealmUsers } from "../../users/federation.ts";
-import { certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../../x509/index.ts";
+import { auditIdentity, certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../../x509/index.ts";
 import { DIRECTORY_UNAVAILABLE, grantError, issueDirectGrantTokens } from "./password.ts";
 
 export interface CertificateGrantDeps {
@@ -87,18 +87,20 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
 
   const onUserCreated = (u: { id: string; username: string }) =>
     events.record({ ...base, type: "REGISTER", userId: u.id, details: { grant_type: "password", auth_method: "x509", register_method: "x509", username: u.username, ...audit } });
+  const config = x509.directGrant.config;
   const outcome = await loginWithCertificate({ ...deps, onUserCreated }, x509.directGrant, chain, requested);
+  const username = (identity: string) => auditIdentity(identity, config, leaf);
   if (!outcome.ok) {
     if (outcome.reason === "INVALID_CERTIFICATE") {
       deps.log.info({ realm: realm.name, code: outcome.validation.code, detail: outcome.validation.detail, serial: audit.x509_cert_serial_number }, "client certificate refused");
     }
-    throw fail(answer(outcome), { ...audit, ...(outcome.identity !== undefined && { username: outcome.identity }) }, outcome.user?.id);
+    throw fail(answer(outcome), { ...audit, ...(outcome.identity !== undefined && { username: username(outcome.identity) }) }, outcome.user?.id);
   }
   // A username that names someone else than the certificate's user is refused (Keycloak answers 500 here).
   const user = outcome.record ?? (await deps.directory.store.findById(realm.id, outcome.user.id));
   if (!user) throw new Error("the user vanished during login");
   if (requested && ![user.username, user.email ?? "", outcome.identity.toLowerCase()].includes(requested.toLowerCase())) {
-    throw fail({ status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "invalid_user_credentials", reason: "USERNAME_MISMATCH" }, { ...audit, username: outcome.identity }, user.id);
+    throw fail({ status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "invalid_user_credentials", reason: "USERNAME_MISMATCH" }, { ...audit, username: username(outcome.identity) }, user.id);
   }
   const cert = deps.certificates.x509(ctx.req);
   const { scope, body } = await issueDirectGrantTokens(provider, ctx, user, ["x509"], cert);
@@ -107,7 +109,7 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
     type: "LOGIN",
     userId: user.id,
     details: {
-      grant_type: "password", auth_method: "x509", username: outcome.identity, scope, ...audit,
+      grant_type: "password", auth_method: "x509", username: username(outcome.identity), scope, ...audit,
       ...(outcome.created && { user_created: "true" }),
       ...(outcome.warnings.length > 0 && { warnings: outcome.warnings.join("; ") }),
     },
