@@ -130,6 +130,17 @@ describe("Keycloak's direct-grant error contract, over mutual TLS", () => {
     expect((await grant(server, { username: "locked-user", password: "password" })).status).toBe(400);
   });
 
+  it("a CA certificate as the client's certificate: 401 (an end entity is required), unless allowed", async () => {
+    const ca = pki.issue({ cn: "test-user", serial: 16, extensions: [ext.basicConstraints(true), ext.keyUsage(["digitalSignature", "keyCertSign"])] });
+    expect(await grant(as(ca))).toEqual({ status: 401, body: { error: "invalid_request", error_description: "The client certificate is a CA certificate, not an end entity." } });
+    await setX509({ enabled: true, config: { ...baseConfig, "x509-idp.allow-ca-certificate": "true" } });
+    try {
+      expect((await grant(as(ca))).status).toBe(200);
+    } finally {
+      await setX509({ enabled: true, config: baseConfig });
+    }
+  });
+
   it("user disabled: 400 invalid_grant \"Account disabled\"", async () => {
     const disabled = pki.issue({ cn: "disabled", serial: 15 });
     expect(await grant(as(disabled))).toEqual({ status: 400, body: { error: "invalid_grant", error_description: "Account disabled" } });

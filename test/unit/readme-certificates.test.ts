@@ -106,6 +106,7 @@ describe("README: client certificates", () => {
       [V.certificatePolicy]: o.certificatePolicies.join(",") || none, [V.certificatePolicyMode]: o.certificatePolicyMode === "all" ? "All" : "Any",
       [V.revalidate]: "false", [V.legacyCriticalBehavior]: String(o.legacyCriticalBehavior), [V.caPins]: o.caPins.join("##") || none,
       [V.checkIntermediates]: String(o.checkIntermediates), [V.ocspSha256CertId]: String(o.ocsp.sha256CertId), [V.fetchAllowedHosts]: o.fetchAllowedHosts.join("##") || none,
+      [V.allowCaCertificate]: String(o.allowCaCertificate),
     };
     for (const [keyCell, , defaultCell] of rows) expect(code(defaultCell as string), keyCell).toBe(actual[code(keyCell as string) as string]);
   });

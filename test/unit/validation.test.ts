@@ -88,6 +88,23 @@ describe("trust: a path to one of the realm's anchors", () => {
   });
 });
 
+describe("the client's certificate is an end entity (RFC 5280 §4.2.1.9)", () => {
+  const caLeaf = () => pki.issue({ cn: "sub-ca", serial: 9300, extensions: [ext.basicConstraints(true), ...clientProfile({})] });
+
+  it("refuses a CA certificate (cA: TRUE) as the client's certificate, even one the realm lists", async () => {
+    const r = await validate(chain(caLeaf(), pki.intermediate));
+    expect(r).toMatchObject({ ok: false, code: "CA_CERTIFICATE", message: "The client certificate is a CA certificate, not an end entity." });
+    expect(await validate(chain(pki.intermediate), opts(), store(pki.root))).toMatchObject({ ok: false, code: "CA_CERTIFICATE" });
+    expect(await validate(chain(pki.root), opts(), store(pki.root))).toMatchObject({ ok: false, code: "CA_CERTIFICATE" });
+  });
+
+  it("accepts it with x509-idp.allow-ca-certificate, and accepts cA: FALSE or no basicConstraints by default", async () => {
+    expect((await validate(chain(caLeaf(), pki.intermediate), opts({ [K.allowCaCertificate]: "true" }))).ok).toBe(true);
+    expect((await validate(chain(pki.issue({ cn: "ee", serial: 9301, extensions: [ext.basicConstraints(false), ...clientProfile({})] }), pki.intermediate))).ok).toBe(true);
+    expect((await validate(chain(pki.leaf, pki.intermediate))).ok).toBe(true);
+  });
+});
+
 describe("CA pinning by SHA-256 fingerprint (not by DN, which two CAs can share)", () => {
   it("accepts a path through a pinned CA and refuses one through a CA of the same name", async () => {
     const pinned = opts({ [K.caPins]: pki.intermediate.cert.sha256.replace(/(..)(?!$)/g, "$1:").toUpperCase() });

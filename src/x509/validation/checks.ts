@@ -19,6 +19,17 @@ export function checkValidity(certs: readonly Certificate[], now: number): void 
   }
 }
 
+/**
+ * RFC 5280 §4.2.1.9: a certificate whose basicConstraints says cA is a CA's; the client's certificate is an end
+ * entity's. A CA certificate (an intermediate, a root, a self-signed one made with openssl's defaults) is refused
+ * unless the configuration allows it.
+ */
+export function checkEndEntity(cert: Certificate, o: ValidationOptions): void {
+  if (o.allowCaCertificate) return;
+  const bc = read("CA_CERTIFICATE", () => cert.basicConstraints);
+  if (bc?.ca) throw new ValidationError("CA_CERTIFICATE", "The client certificate is a CA certificate, not an end entity.", `'${cert.dn("subject", "legacy")}' has basicConstraints cA: TRUE`);
+}
+
 /** Reads an extension, turning a malformed one into a failure of the check that needed it. */
 function read<T>(code: ValidationError["code"], f: () => T): T {
   try {

@@ -31,6 +31,7 @@ export const VALIDATION_KEYS = {
   checkIntermediates: "x509-idp.revocation-check-intermediates",
   ocspSha256CertId: "x509-idp.ocsp-sha256-cert-id",
   fetchAllowedHosts: "x509-idp.fetch-allowed-hosts",
+  allowCaCertificate: "x509-idp.allow-ca-certificate",
 } as const;
 
 export type PolicyMode = "all" | "any";
@@ -72,6 +73,8 @@ export interface ValidationOptions {
   checkIntermediates: boolean;
   /** Hosts CRL and OCSP fetches may go to ("*.example.org" matches subdomains); empty: any host. */
   fetchAllowedHosts: string[];
+  /** Accept a CA certificate (basicConstraints cA) as the client's certificate (default: refused, RFC 5280 §4.2.1.9). */
+  allowCaCertificate: boolean;
 }
 
 const DOTTED_OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
@@ -191,6 +194,7 @@ const schema = z.object({
   }),
   [K.revalidate]: bool(false),
   [K.legacyCriticalBehavior]: bool(false),
+  [K.allowCaCertificate]: bool(false),
   [K.caPins]: z.string().optional().transform((v, ctx) => {
     const out: string[] = [];
     for (const part of splitDelimited(v ?? "")) {
@@ -247,6 +251,7 @@ export function parseValidationOptions(config: ConfigMap): ValidationOptions {
     caPins: c[K.caPins],
     checkIntermediates: c[K.checkIntermediates],
     fetchAllowedHosts: c[K.fetchAllowedHosts],
+    allowCaCertificate: c[K.allowCaCertificate],
   };
   if (options.crl.enabled && !options.crl.distributionPoints && options.crl.locations.length === 0) {
     throw new X509ConfigError(K.crlPaths, "CRL checking is on without distribution points, so at least one CRL location is needed");

@@ -10,6 +10,8 @@ export type ValidationCode =
   | "CA_PIN"
   | "CERT_NOT_YET_VALID"
   | "CERT_EXPIRED"
+  /** The client's certificate is a CA certificate (basicConstraints cA), not an end entity. */
+  | "CA_CERTIFICATE"
   | "KEY_USAGE"
   | "EXTENDED_KEY_USAGE"
   | "CERTIFICATE_POLICY"

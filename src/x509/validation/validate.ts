@@ -1,13 +1,14 @@
 // Validation of a client certificate chain, in this order (keycloak-x509.md §4.0, the order Keycloak settled on
 // after fetching URLs of untrusted certificates turned out to be an SSRF):
-//   trust (path to a realm anchor) → CA pin → validity → key usage → extended key usage → policy → revocation.
+//   trust (path to a realm anchor) → CA pin → validity → end entity → key usage → extended key usage → policy →
+//   revocation.
 // Nothing is fetched before the path is verified. Every failure has a stable code, Keycloak's message for the client
 // and a detail for the log.
 import type { Certificate } from "../certificate.ts";
 import type { RevocationChecker } from "../revocation/checker.ts";
 import { buildPath } from "../trust/path.ts";
 import type { TrustStore } from "../trust/trust-store.ts";
-import { checkExtendedKeyUsage, checkKeyUsage, checkPolicies, checkValidity } from "./checks.ts";
+import { checkEndEntity, checkExtendedKeyUsage, checkKeyUsage, checkPolicies, checkValidity } from "./checks.ts";
 import type { ValidationOptions } from "./options.ts";
 import { ValidationError, type ValidationOutcome } from "./outcome.ts";
 
@@ -39,6 +40,7 @@ export async function validateChain(chain: readonly Certificate[], options: Vali
 
     checkValidity(path, ctx.now);
     if (options.timestampValidation) checkValidity(chain, ctx.now);
+    checkEndEntity(leaf, options);
 
     warnings.push(...checkKeyUsage(leaf, options));
     warnings.push(...checkExtendedKeyUsage(leaf, options));
