@@ -41,7 +41,7 @@ async function chainScenario(pki: Pki, label: string, seconds: number, fresh: nu
   try {
     web.routes.set("/i.crl", intermediateCrl(pki));
     const trust = new TrustStore([pki.root.cert]);
-    const revocation = createRevocationChecker({ crlDir: tempDir("x509idp-bench-crl-"), fetchTimeoutMs: 5000, crlMaxBytes: 1 << 30, crlMinReloadSeconds: 10, crlMaxAgeSeconds: undefined });
+    const revocation = createRevocationChecker({ crlDir: tempDir("x509idp-bench-crl-"), fetchTimeoutMs: 5000, crlMaxBytes: 1 << 30, crlMinReloadSeconds: 10, crlMaxAgeSeconds: undefined, failureCacheSeconds: 30 });
     const options = parseValidationOptions({
       [K.keyUsage]: "digitalSignature", [K.extendedKeyUsage]: "clientAuth",
       [K.crlEnabled]: "true", [K.crlPaths]: `${web.base}/i.crl`,
@@ -127,7 +127,7 @@ export async function cachedOcsp(seconds: number): Promise<MicroResult> {
   const pki = buildPki();
   const responder = await startOcspResponder({ ca: pki.intermediate, signer: pki.intermediate, entries: [{ serial: 4105, status: "V" }], nextUpdateMinutes: 600 });
   try {
-    const revocation = createRevocationChecker({ crlDir: tempDir("x509idp-bench-crl-"), fetchTimeoutMs: 5000, crlMaxBytes: 1 << 20, crlMinReloadSeconds: 10, crlMaxAgeSeconds: undefined });
+    const revocation = createRevocationChecker({ crlDir: tempDir("x509idp-bench-crl-"), fetchTimeoutMs: 5000, crlMaxBytes: 1 << 20, crlMinReloadSeconds: 10, crlMaxAgeSeconds: undefined, failureCacheSeconds: 30 });
     const options = parseValidationOptions({ [K.ocspEnabled]: "true", [K.ocspResponderUri]: responder.url });
     const path = [pki.leaf.cert, pki.intermediate.cert, pki.root.cert];
     const warnings: string[] = [];

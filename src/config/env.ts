@@ -35,6 +35,7 @@ const schema = z
     IDP_CRL_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(100 * 1024 * 1024),
     IDP_CRL_MIN_RELOAD_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
     IDP_CRL_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(31_536_000).optional(),
+    IDP_REVOCATION_FAILURE_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
     IDP_TRUSTED_PROXIES: z.string().optional(),
     IDP_X509_LOOKUP: z.enum(LOOKUP_IDS).default("tls"),
     IDP_SECRET_KEY: z.string().min(32, "at least 32 characters (e.g. openssl rand -base64 32)").optional(),
@@ -82,6 +83,8 @@ export interface RevocationSettings {
   crlMinReloadSeconds: number;
   /** Upper bound on how long a CRL is used before reloading (default: until its nextUpdate). */
   crlMaxAgeSeconds: number | undefined;
+  /** How long a failed CRL download or an unreachable OCSP responder is remembered (not asked again); 0: never. */
+  failureCacheSeconds: number;
 }
 
 export class SettingsError extends Error {}
@@ -156,6 +159,7 @@ export function loadSettings(given: Record<string, string | undefined> = process
       crlMaxBytes: e.IDP_CRL_MAX_BYTES,
       crlMinReloadSeconds: e.IDP_CRL_MIN_RELOAD_SECONDS,
       crlMaxAgeSeconds: e.IDP_CRL_MAX_AGE_SECONDS,
+      failureCacheSeconds: e.IDP_REVOCATION_FAILURE_CACHE_SECONDS,
     },
     trustedProxies,
     x509Lookup: { id: lookupId, options: lookupOptions },

@@ -19,7 +19,7 @@ import { grantedScopes } from "../oidc/scopes.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
 import { authenticatePassword, lockoutEvent } from "../users/password-login.ts";
 import { loginWithCertificate } from "../users/certificate-login.ts";
-import { auditIdentity, certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../x509/index.ts";
+import { auditIdentity, certificateAudit, failureDetails, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../x509/index.ts";
 import { recordIgnoredHeaders, type ClientCertificates } from "./client-certificate.ts";
 import type { Logger } from "../log.ts";
 import { readForm } from "./body.ts";
@@ -186,7 +186,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       }
       events.record({
         realmId: realm.id, type: "LOGIN_ERROR", clientId, userId: outcome.user?.id, ipAddress: ctx.ip, error: banner.event,
-        details: { auth_method: "x509", reason: banner.reason, redirect_uri: String(details.params.redirect_uri), ...audit, ...(outcome.identity !== undefined && { username: auditIdentity(outcome.identity, flow.config, chain[0] as Certificate) }) },
+        details: { auth_method: "x509", reason: banner.reason, redirect_uri: String(details.params.redirect_uri), ...audit, ...failureDetails(outcome), ...(outcome.identity !== undefined && { username: auditIdentity(outcome.identity, flow.config, chain[0] as Certificate) }) },
       });
       loginPage(ctx, runtime, uid, { errors: banner.keys.map(([key, ...args]) => t(ctx, key, ...args)), username: hint ?? "" });
       return true;

@@ -23,9 +23,10 @@ export function createRevocationChecker(s: RevocationSettings, now: () => number
     crlCache: new CrlCache({
       now,
       minReloadMs: s.crlMinReloadSeconds * 1000,
+      failureMs: s.failureCacheSeconds * 1000,
       maxAgeMs: s.crlMaxAgeSeconds === undefined ? undefined : s.crlMaxAgeSeconds * 1000,
       maxAgeWithoutNextUpdateMs: NO_NEXT_UPDATE_MAX_AGE_MS,
     }),
-    ocspCache: new OcspCache(),
+    ocspCache: new OcspCache(100_000, s.failureCacheSeconds * 1000),
   });
 }

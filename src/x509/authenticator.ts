@@ -61,6 +61,11 @@ export function auditIdentity(identity: string, config: AuthenticatorConfig, lea
   return config.identity.source === "certificate-pem" ? leaf.sha256 : identity;
 }
 
+/** What a failed attempt's event adds: that a revocation source was not asked because it failed moments ago. */
+export function failureDetails(f: CertificateLoginFailure): Record<string, string> {
+  return f.reason === "INVALID_CERTIFICATE" && f.validation.cachedFailure ? { revocation_failure_cached: "true" } : {};
+}
+
 /** What Keycloak records about the certificate on every attempt (event details). */
 export function certificateAudit(cert: Certificate): Record<string, string> {
   return {

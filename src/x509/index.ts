@@ -23,5 +23,5 @@ export { CrlCache, type CrlCacheOptions } from "./revocation/crl-cache.ts";
 export { OcspCache } from "./revocation/ocsp-cache.ts";
 export { Crl, parseCrl, CrlError } from "./revocation/crl.ts";
 export { FetchError, fetchRule, type HttpClient, type LdapClient, type FetchLimits } from "./revocation/fetch.ts";
-export { auditIdentity, authenticateCertificate, certificateAudit, type CertificateLoginOutcome, type CertificateLoginFailure, type CertificateLoginSuccess, type CertificateLoginDeps, type NewUserFromCertificate } from "./authenticator.ts";
+export { auditIdentity, authenticateCertificate, certificateAudit, failureDetails, type CertificateLoginOutcome, type CertificateLoginFailure, type CertificateLoginSuccess, type CertificateLoginDeps, type NewUserFromCertificate } from "./authenticator.ts";
 export { createLookup, LOOKUP_IDS, LOOKUP_OPTIONS, MAX_CHAIN_LENGTH, MAX_HEADER_BYTES, type LookupId, type CertificateLookup, type HeaderFields, type LookupResult, type LookupErrorCode } from "./lookup/index.ts";

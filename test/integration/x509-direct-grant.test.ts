@@ -97,6 +97,20 @@ describe("Keycloak's direct-grant error contract, over mutual TLS", () => {
     });
   });
 
+  it("a CRL location that fails is asked once: the next logins answer at once, and their events say the failure was remembered", async () => {
+    crl.routes.set("/down.crl", 503);
+    await setX509({ enabled: true, config: { ...baseConfig, "x509-cert-auth.crl-checking-enabled": "true", "x509-cert-auth.crl-relative-path": `${crl.base}/down.crl` } });
+    try {
+      for (let i = 0; i < 3; i++) expect(await grant(as(pki.leaf))).toEqual({ status: 401, body: { error: "invalid_request", error_description: "Unable to load CRL" } });
+      expect(crl.count("/down.crl")).toBe(1);
+      const errors = (await (await server.admin("GET", `/admin/realms/${REALM}/events?type=LOGIN_ERROR&max=3`)).json()) as { details: Record<string, string> }[];
+      // The first attempt asked (and failed); the two after it did not ask.
+      expect(errors.filter((e) => e.details.revocation_failure_cached === "true")).toHaveLength(2);
+    } finally {
+      await setX509({ enabled: true, config: baseConfig });
+    }
+  });
+
   it("no identity: 401 invalid_request \"Unable to extract user identity from specified certificate\"", async () => {
     await setX509({ enabled: true, config: { ...baseConfig, "x509-cert-auth.mapping-source-selection": "Subject's Alternative Name otherName (UPN)" } });
     const noUpn = pki.issue({ cn: "test-user", serial: 11, extensions: [ext.keyUsage(["digitalSignature"])] });

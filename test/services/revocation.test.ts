@@ -23,9 +23,12 @@ let crlDir: string;
 let pki: Pki;
 let clock = Date.now();
 
-function checker(overrides: { timeoutMs?: number; crlMaxBytes?: number; minReload?: number } = {}) {
+function checker(overrides: { timeoutMs?: number; crlMaxBytes?: number; minReload?: number; failureCache?: number } = {}) {
   return createRevocationChecker(
-    { crlDir, fetchTimeoutMs: overrides.timeoutMs ?? 3000, crlMaxBytes: overrides.crlMaxBytes ?? 100 * 1024 * 1024, crlMinReloadSeconds: overrides.minReload ?? 10, crlMaxAgeSeconds: undefined },
+    {
+      crlDir, fetchTimeoutMs: overrides.timeoutMs ?? 3000, crlMaxBytes: overrides.crlMaxBytes ?? 100 * 1024 * 1024, crlMinReloadSeconds: overrides.minReload ?? 10,
+      crlMaxAgeSeconds: undefined, failureCacheSeconds: overrides.failureCache ?? 30,
+    },
     () => clock,
   );
 }
@@ -137,6 +140,28 @@ describe("CRL over HTTP", () => {
     const slow = await validate(leafChain(), config());
     expect(!slow.ok && slow.detail).toContain("did not answer within 300 ms");
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it("remembers a failed download for IDP_REVOCATION_FAILURE_CACHE_SECONDS: one request, the next logins answer at once and say so", async () => {
+    web.routes.set("/intermediate.crl", 500);
+    const first = await validate(leafChain(), config());
+    expect(first).toMatchObject({ ok: false, code: "CRL_UNAVAILABLE", message: "Unable to load CRL" });
+    expect(!first.ok && first.cachedFailure).toBeFalsy();
+    for (let i = 0; i < 3; i++) {
+      const again = await validate(leafChain(), config());
+      expect(again).toMatchObject({ ok: false, code: "CRL_UNAVAILABLE", message: "Unable to load CRL", cachedFailure: true });
+      expect(!again.ok && again.detail).toMatch(/an earlier attempt failed/);
+    }
+    expect(web.count("/intermediate.crl")).toBe(1);
+    web.routes.set("/intermediate.crl", intermediateCrl(pki));
+    clock += 31_000; // the failure is forgotten: the location is tried again
+    expect((await validate(leafChain(), config())).ok).toBe(true);
+    expect(web.count("/intermediate.crl")).toBe(2);
+    // 0 remembers nothing: every login tries again.
+    revocation = checker({ failureCache: 0 });
+    web.routes.set("/intermediate.crl", 500);
+    for (let i = 0; i < 2; i++) await validate(leafChain(), config());
+    expect(web.count("/intermediate.crl")).toBe(4);
   });
 
   it("never leaks the location in the client's message, only in the detail", async () => {
@@ -288,6 +313,29 @@ describe("OCSP (openssl ocsp)", () => {
     expect(await validate(leafChain(), using(foreign))).toMatchObject({ ok: false, message: "Responder's certificate is not authorized to sign OCSP responses" });
     const configured = using(foreign, { [K.ocspResponderCertificate]: foreignSigner.pem.replace(/-----[^-]+-----|\s/g, "") });
     expect((await validate(leafChain(), configured)).ok).toBe(true);
+  });
+
+  it("a responder that hangs costs the timeout once: the next logins answer at once for the failure-cache time, and say so", async () => {
+    revocation = checker({ timeoutMs: 300 });
+    web.routes.set("/ocsp-hangs", "hang");
+    const hangs = { [K.ocspEnabled]: "true", [K.ocspResponderUri]: `${web.base}/ocsp-hangs` };
+    let t0 = Date.now();
+    const first = await validate(leafChain(), hangs);
+    expect(first).toMatchObject({ ok: false, code: "OCSP_UNAVAILABLE" });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    t0 = Date.now();
+    const second = await validate([pki.issue({ cn: "other", serial: 4106 }).cert, pki.intermediate.cert], hangs);
+    expect(second).toMatchObject({ ok: false, code: "OCSP_UNAVAILABLE", cachedFailure: true });
+    expect(Date.now() - t0).toBeLessThan(150);
+    const open = await validate(leafChain(), { ...hangs, [K.ocspFailOpen]: "true" });
+    expect(open.ok).toBe(true);
+    expect(open.warnings.join("\n")).toMatch(/OCSP fail-open: .*an earlier attempt failed/);
+    expect(web.count("/ocsp-hangs")).toBe(1);
+    // After the failure-cache time the responder is asked again; a responder that answers is not affected meanwhile.
+    expect((await validate(leafChain(), using(responder))).ok).toBe(true);
+    clock += 31_000;
+    await validate([pki.issue({ cn: "third", serial: 4107 }).cert, pki.intermediate.cert], hangs);
+    expect(web.count("/ocsp-hangs")).toBe(2);
   });
 
   it("an unreachable responder fails closed, or passes with a warning when fail-open", async () => {

@@ -11,7 +11,7 @@ import type { X509Settings } from "../../realms/x509-settings.ts";
 import type { BruteForceGuard } from "../../users/brute-force.ts";
 import { loginWithCertificate } from "../../users/certificate-login.ts";
 import type { RealmUsers } from "../../users/federation.ts";
-import { auditIdentity, certificateAudit, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../../x509/index.ts";
+import { auditIdentity, certificateAudit, failureDetails, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../../x509/index.ts";
 import { DIRECTORY_UNAVAILABLE, grantError, issueDirectGrantTokens } from "./password.ts";
 
 export interface CertificateGrantDeps {
@@ -94,7 +94,7 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
     if (outcome.reason === "INVALID_CERTIFICATE") {
       deps.log.info({ realm: realm.name, code: outcome.validation.code, detail: outcome.validation.detail, serial: audit.x509_cert_serial_number }, "client certificate refused");
     }
-    throw fail(answer(outcome), { ...audit, ...(outcome.identity !== undefined && { username: username(outcome.identity) }) }, outcome.user?.id);
+    throw fail(answer(outcome), { ...audit, ...failureDetails(outcome), ...(outcome.identity !== undefined && { username: username(outcome.identity) }) }, outcome.user?.id);
   }
   // A username that names someone else than the certificate's user is refused (Keycloak answers 500 here).
   const user = outcome.record ?? (await deps.directory.store.findById(realm.id, outcome.user.id));

@@ -15,7 +15,7 @@ import type { CrlLocation, ValidationOptions } from "../validation/options.ts";
 import { javaDate, ValidationError } from "../validation/outcome.ts";
 import type { Crl } from "./crl.ts";
 import type { CrlCache } from "./crl-cache.ts";
-import { fetchRule, FetchError, readContainedFile, type FetchLimits, type HttpClient, type LdapClient } from "./fetch.ts";
+import { fetchRule, FetchError, readContainedFile, RememberedFailure, type FetchLimits, type HttpClient, type LdapClient } from "./fetch.ts";
 import { certId, CRL_REASONS, newNonce, ocspRequest, OcspError, parseOcspResponse, STATUS_MESSAGES, verifyBasicResponse, type SingleResponse } from "./ocsp.ts";
 import type { OcspCache } from "./ocsp-cache.ts";
 
@@ -100,7 +100,7 @@ export class RevocationChecker {
         if (warning) warnings.push(`CRL from '${location.text}': ${warning}`);
         out.push({ location, crl });
       } catch (e) {
-        throw new ValidationError("CRL_UNAVAILABLE", "Unable to load CRL", `Unable to load CRL from "${location.text}": ${(e as Error).message}`);
+        throw new ValidationError("CRL_UNAVAILABLE", "Unable to load CRL", `Unable to load CRL from "${location.text}": ${(e as Error).message}`, e instanceof RememberedFailure);
       }
     }
     return out;
@@ -165,6 +165,7 @@ export class RevocationChecker {
       // The URIs of one distribution point are alternatives for the same CRL: the first that loads is used.
       let loaded: { crl: Crl; where: string } | undefined;
       const failures: string[] = [];
+      let remembered = 0;
       for (const url of urls) {
         try {
           const { crl, warning } = await this.#load({ kind: "url", url, text: url.href }, limits);
@@ -172,10 +173,11 @@ export class RevocationChecker {
           loaded = { crl, where: url.href };
           break;
         } catch (e) {
+          if (e instanceof RememberedFailure) remembered++;
           failures.push(`${url.href}: ${(e as Error).message}`);
         }
       }
-      if (!loaded) throw new ValidationError("CRL_UNAVAILABLE", "Unable to load CRL", `Unable to load CRL from ${failures.join("; ")}`);
+      if (!loaded) throw new ValidationError("CRL_UNAVAILABLE", "Unable to load CRL", `Unable to load CRL from ${failures.join("; ")}`, remembered === urls.length);
       applied = this.#apply(loaded.crl, loaded.where, cert, issuer, isCa, o, warnings) || applied;
     }
     if (!applied) throw new ValidationError("CRL_UNAVAILABLE", "Unable to load CRL", `no CRL of the distribution points of '${subjectOf(cert)}' is from its issuer '${subjectOf(issuer)}'`);
@@ -218,7 +220,7 @@ export class RevocationChecker {
         warnings.push(`OCSP fail-open: ${detail}`);
         return;
       }
-      throw new ValidationError("OCSP_UNAVAILABLE", message, detail);
+      throw new ValidationError("OCSP_UNAVAILABLE", message, detail, e instanceof RememberedFailure);
     }
     if (single.status === "revoked") {
       const reason = CRL_REASONS[single.reason ?? 0] ?? "UNSPECIFIED";
@@ -234,10 +236,22 @@ export class RevocationChecker {
     }
   }
 
-  /** Asks each URL in turn until one gives an answer x509-idp believes. */
+  /**
+   * Asks each URL in turn until one gives an answer x509-idp believes. A responder remembered as down is skipped;
+   * when every one is, the failure thrown is a RememberedFailure.
+   */
   async #ask(urls: readonly URL[], id: ReturnType<typeof certId>, issuer: Certificate, responder: Certificate | undefined, limits: FetchLimits): Promise<SingleResponse> {
     let last: Error = new OcspError("No OCSP Responder URI in certificate");
+    let remembered: RememberedFailure | undefined;
+    let asked = 0;
+    const cache = this.#env.ocspCache;
     for (const url of urls) {
+      const down = cache.down(url.href, this.#env.now());
+      if (down) {
+        remembered = down;
+        continue;
+      }
+      asked++;
       try {
         const refused = limits.refuse(url);
         if (refused) throw new FetchError("NOT_ALLOWED", refused);
@@ -247,11 +261,13 @@ export class RevocationChecker {
         if (status !== 0 || !basic) throw new OcspError(`${STATUS_MESSAGES[status] ?? "OCSP request is malformed."} OCSP response error: ${status}`, `${url.href} answered with OCSP status ${status}`);
         return verifyBasicResponse(basic, id, { issuer, responder, nonce, now: this.#env.now() });
       } catch (e) {
-        if (e instanceof FetchError) last = new FetchError(e.code, `Connection error, unable to obtain certificate revocation status using OCSP responder "${url.href}": ${e.message}`, { cause: e });
-        else if (e instanceof OcspError) last = new OcspError(e.message, `${url.href}: ${e.detail}`);
+        if (e instanceof FetchError) {
+          last = new FetchError(e.code, `Connection error, unable to obtain certificate revocation status using OCSP responder "${url.href}": ${e.message}`, { cause: e });
+          if (e.code !== "NOT_ALLOWED") cache.markDown(url.href, last, this.#env.now());
+        } else if (e instanceof OcspError) last = new OcspError(e.message, `${url.href}: ${e.detail}`);
         else throw e;
       }
     }
-    throw last;
+    throw asked === 0 && remembered ? remembered : last;
   }
 }

@@ -1,15 +1,20 @@
 // Parsed CRLs, kept until they are due for renewal, so that a login costs a set lookup rather than a download and a
 // parse (Keycloak before 26.2 re-read 40 MB CRLs on every login). Per location:
 //   - a CRL is used until its nextUpdate (a CRL without one: `maxAgeWithoutNextUpdateMs`), bounded by `maxAgeMs`;
-//   - a due CRL is reloaded, but a location is never tried twice within `minReloadMs`: until then the last CRL (even
-//     a stale one: the caller decides whether stale is acceptable) or the last error is returned;
+//   - a due CRL is reloaded, but not twice within `minReloadMs`: until then the last CRL is used (even a stale one:
+//     the caller decides whether stale is acceptable);
+//   - a failed load is remembered for `failureMs` (a negative cache): until then the location is not tried again and
+//     the failure, marked as remembered, is the answer (or the previous CRL, with a warning);
 //   - concurrent requests for one location share one load;
 //   - a failed reload keeps the previous CRL, with a warning.
 import { Crl, parseCrl } from "./crl.ts";
+import { RememberedFailure } from "./fetch.ts";
 
 export interface CrlCacheOptions {
   now: () => number;
   minReloadMs: number;
+  /** How long a failed load is remembered; 0: every login tries again. */
+  failureMs: number;
   maxAgeMs: number | undefined;
   maxAgeWithoutNextUpdateMs: number;
 }
@@ -26,6 +31,8 @@ interface Entry {
   due: number;
   lastAttempt: number;
   error?: Error;
+  /** Until when the last failure is the answer. */
+  failedUntil: number;
   loading?: Promise<Crl>;
 }
 
@@ -50,12 +57,13 @@ export class CrlCache {
     let e = this.#entries.get(location);
     if (e?.crl && now < e.due) return { crl: e.crl };
     if (e?.loading) return this.#await(e);
-    if (e && now - e.lastAttempt < this.#o.minReloadMs) {
-      if (e.crl) return { crl: e.crl, ...(e.error && { warning: `reloading failed, using the CRL loaded before: ${e.error.message}` }) };
-      throw e.error ?? new Error("CRL unavailable");
+    if (e?.error && now < e.failedUntil) {
+      if (e.crl) return { crl: e.crl, warning: `reloading failed, using the CRL loaded before: ${e.error.message}` };
+      throw new RememberedFailure(e.error, e.failedUntil);
     }
+    if (e?.crl && !e.error && now - e.lastAttempt < this.#o.minReloadMs) return { crl: e.crl };
     if (!e) {
-      e = { due: 0, lastAttempt: now };
+      e = { due: 0, lastAttempt: now, failedUntil: 0 };
       this.#entries.set(location, e);
     }
     const entry = e;
@@ -70,6 +78,7 @@ export class CrlCache {
       return { crl };
     } catch (err) {
       entry.error = err as Error;
+      entry.failedUntil = this.#o.now() + this.#o.failureMs;
       if (entry.crl) return { crl: entry.crl, warning: `reloading failed, using the CRL loaded before: ${(err as Error).message}` };
       throw err;
     } finally {

@@ -5,13 +5,27 @@
 import fs from "node:fs";
 import path from "node:path";
 
-export type FetchErrorCode = "NOT_ALLOWED" | "TIMEOUT" | "TOO_LARGE" | "HTTP_STATUS" | "NETWORK" | "NOT_FOUND";
+/** REMEMBERED: not asked now, because an earlier attempt failed (RememberedFailure). */
+export type FetchErrorCode = "NOT_ALLOWED" | "TIMEOUT" | "TOO_LARGE" | "HTTP_STATUS" | "NETWORK" | "NOT_FOUND" | "REMEMBERED";
 
 export class FetchError extends Error {
   readonly code: FetchErrorCode;
   constructor(code: FetchErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+  }
+}
+
+/**
+ * A failure an earlier attempt met, answered again without asking (a negative cache): a CRL location or an OCSP
+ * responder that failed is not asked again before `until`, so a server that is down or hangs costs one login the
+ * timeout, not every login.
+ */
+export class RememberedFailure extends FetchError {
+  readonly until: number;
+  constructor(original: Error, until: number) {
+    super("REMEMBERED", `${original.message} (an earlier attempt failed; not tried again before ${new Date(until).toISOString()})`, { cause: original });
+    this.until = until;
   }
 }
 

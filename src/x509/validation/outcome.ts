@@ -32,6 +32,8 @@ export interface ValidationFailure {
   message: string;
   /** For the log: what exactly failed, where. */
   detail: string;
+  /** A CRL location or OCSP responder was not asked: it failed moments ago (the revocation failure cache). */
+  cachedFailure?: true;
   warnings: string[];
 }
 
@@ -49,10 +51,12 @@ export type ValidationOutcome = ValidationSuccess | ValidationFailure;
 export class ValidationError extends Error {
   readonly code: ValidationCode;
   readonly detail: string;
-  constructor(code: ValidationCode, message: string, detail = message) {
+  readonly cachedFailure: boolean;
+  constructor(code: ValidationCode, message: string, detail = message, cachedFailure = false) {
     super(message);
     this.code = code;
     this.detail = detail;
+    this.cachedFailure = cachedFailure;
   }
 }
 

@@ -52,7 +52,7 @@ export async function validateChain(chain: readonly Certificate[], options: Vali
     }
     return { ok: true, path, warnings };
   } catch (e) {
-    if (e instanceof ValidationError) return { ok: false, code: e.code, message: e.message, detail: e.detail, warnings };
+    if (e instanceof ValidationError) return { ok: false, code: e.code, message: e.message, detail: e.detail, ...(e.cachedFailure && { cachedFailure: true as const }), warnings };
     throw e;
   }
 }
