@@ -1,7 +1,7 @@
 // Real reverse proxies for the proxy tests: Debian's nginx, HAProxy and Apache httpd, each terminating mutual TLS on a
 // loopback high port in a temporary folder and forwarding to x509-idp over plain HTTP from 127.0.0.2 (the address
 // x509-idp trusts, so that a test talking to x509-idp directly from 127.0.0.1 is an untrusted peer). nginx runs the
-// docker compose deployment's configuration, HAProxy and Apache the README's snippets, each with test paths and ports.
+// docker compose deployment's configuration, HAProxy and Apache the README's (deploy/), each with test paths and ports.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -60,9 +60,13 @@ async function launch(command: string, args: string[], dir: string, port: number
 /** The docker compose deployment's nginx configuration, which the nginx tests run (with their paths and ports). */
 export const NGINX_DEPLOY_CONF = path.resolve(import.meta.dirname, "../../deploy/nginx/x509-idp.conf");
 
-function replaceOnce(text: string, from: string, to: string): string {
+/** The README's HAProxy and Apache configurations, which their tests run (with their paths and ports). */
+export const HAPROXY_DEPLOY_CONF = path.resolve(import.meta.dirname, "../../deploy/haproxy/x509-idp.cfg");
+export const APACHE_DEPLOY_CONF = path.resolve(import.meta.dirname, "../../deploy/apache/x509-idp.conf");
+
+function replaceOnce(text: string, from: string, to: string, file = NGINX_DEPLOY_CONF): string {
   const at = text.indexOf(from);
-  if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`${NGINX_DEPLOY_CONF}: expected "${from}" exactly once`);
+  if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`${file}: expected "${from}" exactly once`);
   return text.slice(0, at) + to + text.slice(at + from.length);
 }
 
@@ -104,42 +108,27 @@ http {
 }
 
 /**
- * HAProxy: optional client certificate, errors ignored (x509-idp validates), the leaf and the intermediates as RFC
- * 8941 byte sequences; incoming copies are deleted first.
+ * HAProxy with deploy/haproxy/x509-idp.cfg (the README's): optional client certificate, errors ignored (x509-idp
+ * validates), the leaf and the intermediates as RFC 8941 byte sequences; incoming copies are deleted first. Only the
+ * addresses, ports and file paths differ.
  */
 export async function startHaproxy(o: ProxyOptions): Promise<Proxy> {
   const dir = tempDir("x509idp-haproxy-");
   const port = o.port ?? (await freePort());
   fs.writeFileSync(path.join(dir, "tls.pem"), `${o.certPem.trim()}\n${o.keyPem.trim()}\n`, { mode: 0o600 });
   fs.writeFileSync(path.join(dir, "client-ca.pem"), o.clientCaPem ?? o.certPem);
-  const conf = `global
-  log stderr format raw local0 warning
-defaults
-  mode http
-  log global
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend https_in
-  bind 127.0.0.1:${port} ssl crt ${dir}/tls.pem verify optional ca-file ${dir}/client-ca.pem ca-ignore-err all crt-ignore-err all
-  http-request del-header Client-Cert
-  http-request del-header Client-Cert-Chain
-  http-request set-header Client-Cert :%[ssl_c_der,base64]: if { ssl_c_used }
-  http-request set-header Client-Cert-Chain :%[ssl_c_chain_der,base64]: if { ssl_c_used }
-  http-request set-header X-Forwarded-Proto https
-  option forwardfor
-  default_backend x509_idp
-backend x509_idp
-  source ${PROXY_ADDRESS}
-  server idp 127.0.0.1:${o.upstreamPort}
-`;
+  let conf = fs.readFileSync(HAPROXY_DEPLOY_CONF, "utf8");
+  conf = replaceOnce(conf, "bind :443 ssl crt /etc/haproxy/idp.pem", `bind 127.0.0.1:${port} ssl crt ${dir}/tls.pem`, HAPROXY_DEPLOY_CONF);
+  conf = replaceOnce(conf, "ca-file /etc/haproxy/any-ca.pem", `ca-file ${dir}/client-ca.pem`, HAPROXY_DEPLOY_CONF);
+  conf = replaceOnce(conf, "  server idp idp:8080", `  source ${PROXY_ADDRESS}\n  server idp 127.0.0.1:${o.upstreamPort}`, HAPROXY_DEPLOY_CONF);
   fs.writeFileSync(path.join(dir, "haproxy.cfg"), conf);
   return launch(sbin("haproxy"), ["-f", path.join(dir, "haproxy.cfg"), "-db"], dir, port);
 }
 
 /**
- * Apache httpd (mod_ssl, mod_headers, mod_proxy_http): the README's snippet. An optional client certificate of any
- * issuer, exported with its first chain certificate; `RequestHeader set` replaces any copy the client sent.
+ * Apache httpd with deploy/apache/x509-idp.conf (the README's; mod_ssl, mod_headers, mod_proxy_http): an optional
+ * client certificate of any issuer, exported with its first chain certificate; `RequestHeader set` replaces any copy
+ * the client sent.
  */
 export async function startApache(o: ProxyOptions): Promise<Proxy> {
   const dir = tempDir("x509idp-apache-");
@@ -148,6 +137,11 @@ export async function startApache(o: ProxyOptions): Promise<Proxy> {
   fs.writeFileSync(path.join(dir, "tls.key"), o.keyPem, { mode: 0o600 });
   const modules = "/usr/lib/apache2/modules";
   const load = ["mpm_event", "authz_core", "headers", "proxy", "proxy_http", "ssl"].map((m) => `LoadModule ${m}_module ${modules}/mod_${m}.so`).join("\n");
+  let site = fs.readFileSync(APACHE_DEPLOY_CONF, "utf8");
+  site = replaceOnce(site, "<VirtualHost *:443>", `<VirtualHost 127.0.0.1:${port}>`, APACHE_DEPLOY_CONF);
+  site = replaceOnce(site, "/etc/apache2/idp/server.crt", `${dir}/tls.crt`, APACHE_DEPLOY_CONF);
+  site = replaceOnce(site, "/etc/apache2/idp/server.key", `${dir}/tls.key`, APACHE_DEPLOY_CONF);
+  site = replaceOnce(site, "  ProxyPass / http://idp:8080/", `  ProxySourceAddress ${PROXY_ADDRESS}\n  ProxyPass / http://127.0.0.1:${o.upstreamPort}/`, APACHE_DEPLOY_CONF);
   const conf = `ServerRoot "${dir}"
 PidFile ${dir}/httpd.pid
 ErrorLog ${dir}/error.log
@@ -157,19 +151,7 @@ Listen 127.0.0.1:${port}
 ${load}
 ${process.getuid?.() === 0 ? "User nobody\nGroup nogroup" : ""}
 SSLSessionCache none
-<VirtualHost 127.0.0.1:${port}>
-  SSLEngine on
-  SSLCertificateFile ${dir}/tls.crt
-  SSLCertificateKeyFile ${dir}/tls.key
-  SSLVerifyClient optional_no_ca
-  SSLOptions +ExportCertData
-  RequestHeader set SSL_CLIENT_CERT "%{SSL_CLIENT_CERT}s"
-  RequestHeader set SSL_CLIENT_CERT_CHAIN_0 "%{SSL_CLIENT_CERT_CHAIN_0}s"
-  RequestHeader set X-Forwarded-Proto "https"
-  ProxyPreserveHost On
-  ProxySourceAddress ${PROXY_ADDRESS}
-  ProxyPass / http://127.0.0.1:${o.upstreamPort}/
-</VirtualHost>
+${site}
 `;
   fs.writeFileSync(path.join(dir, "httpd.conf"), conf);
   return launch(sbin("apache2"), ["-X", "-f", path.join(dir, "httpd.conf")], dir, port, path.join(dir, "error.log"));
