@@ -3,7 +3,6 @@
 // README § "Realm JSON" documents it; extensions over Keycloak are marked "x509-idp" below.
 import { z } from "zod";
 import { isUnambiguousUri } from "../realms/redirect-uri.ts";
-import { emptyAttributes, type Attributes } from "../users/attributes.ts";
 import { isArgon2idHash, isVerifiableHash, MAX_PASSWORD_LENGTH } from "../users/passwords.ts";
 import { usernameProblem } from "../users/username.ts";
 import { CertificateParseError, parseAuthenticatorConfig, parseCertificates, X509ConfigError } from "../x509/index.ts";
@@ -65,32 +64,37 @@ const credentialSchema = z.strictObject({
 
 const attributeName = z.string().min(1).max(255);
 const attributeValue = z.string().max(4096);
-const attributeValues = z.array(attributeValue).max(100);
-const MAX_ATTRIBUTES = 1000;
 
 /**
- * A user's attributes: name → values. The names are data, so the map is read from the input's own keys and built
- * without a prototype (users/attributes.ts): `constructor` and `__proto__` are names like any other. (z.record reads
- * into a plain object, where `__proto__` is lost and `constructor` collides with Object's.)
+ * A map whose keys are data (user attribute names, authenticator configuration keys): read from the input's own keys
+ * and built without a prototype (users/attributes.ts), so `constructor` and `__proto__` are keys like any other.
+ * (z.record reads into a plain object, where `__proto__` is lost and `constructor` collides with Object's.)
  */
-const attributesSchema = z.unknown().optional().transform((input, ctx): Attributes => {
-  const out = emptyAttributes();
-  if (input === undefined) return out;
-  if (!isObject(input)) {
-    ctx.addIssue({ code: "custom", message: "expected an object of attribute names, each with a list of values" });
-    return z.NEVER;
-  }
-  const entries = Object.entries(input);
-  if (entries.length > MAX_ATTRIBUTES) ctx.addIssue({ code: "custom", message: `at most ${MAX_ATTRIBUTES} attributes` });
-  for (const [name, values] of entries.slice(0, MAX_ATTRIBUTES)) {
-    const n = attributeName.safeParse(name);
-    if (!n.success) ctx.addIssue({ code: "custom", path: [name], message: `attribute name: ${n.error.issues[0]?.message ?? "invalid"}` });
-    const v = attributeValues.safeParse(values);
-    if (!v.success) for (const i of v.error.issues) ctx.addIssue({ code: "custom", path: [name, ...i.path.filter((k) => typeof k !== "symbol")], message: i.message });
-    if (n.success && v.success) out[name] = v.data;
-  }
-  return out;
-});
+function dataMap<V extends z.ZodType>(key: z.ZodString, value: V, max: number, what: string, o: { storedAsJson?: boolean } = {}) {
+  return z.unknown().optional().transform((input, ctx): Record<string, z.output<V>> => {
+    const out = Object.create(null) as Record<string, z.output<V>>;
+    if (input === undefined) return out;
+    if (!isObject(input)) {
+      ctx.addIssue({ code: "custom", message: `expected an object of ${what}` });
+      return z.NEVER;
+    }
+    const entries = Object.entries(input);
+    if (entries.length > max) ctx.addIssue({ code: "custom", message: `at most ${max} entries` });
+    for (const [name, raw] of entries.slice(0, max)) {
+      const k = key.safeParse(name);
+      if (!k.success) ctx.addIssue({ code: "custom", path: [name], message: `name: ${k.error.issues[0]?.message ?? "invalid"}` });
+      // Prisma's JSON columns drop a "__proto__" key on write: refused rather than lost.
+      if (o.storedAsJson && name === "__proto__") ctx.addIssue({ code: "custom", path: [name], message: "this key cannot be stored" });
+      const v = value.safeParse(raw);
+      if (!v.success) for (const i of v.error.issues) ctx.addIssue({ code: "custom", path: [name, ...i.path.filter((p) => typeof p !== "symbol")], message: i.message });
+      if (k.success && v.success) out[name] = v.data;
+    }
+    return out;
+  });
+}
+
+/** A user's attributes: name → values (no prototype). */
+const attributesSchema = dataMap(attributeName, z.array(attributeValue).max(100), 1000, "attribute names, each with a list of values");
 
 export const userSchema = z.strictObject({
   // Stored lower-case; users/username.ts says which names are refused (homographs, invisible characters…).
@@ -137,7 +141,7 @@ export const realmSettingsSchema = z.strictObject({
 /** One flow's X.509 authenticator: on or off, and its configuration (Keycloak's keys; absent: "not configured"). */
 const x509FlowSchema = z.strictObject({
   enabled: z.boolean().default(false),
-  config: z.record(z.string().min(1).max(255), z.string().max(64 * 1024)).optional(),
+  config: dataMap(z.string().min(1).max(255), z.string().max(64 * 1024), 1000, "configuration keys, each with a text value", { storedAsJson: true }).optional(),
 });
 
 /**

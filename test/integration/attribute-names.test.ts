@@ -71,6 +71,23 @@ describe("attribute names that are JavaScript object keys", () => {
     expect(res.status, JSON.stringify(json)).toBe(200);
   });
 
+  it("an X.509 configuration keeps keys named like object keys (unknown keys, kept and ignored); __proto__ is refused, not lost", async () => {
+    const put = (config: string) => server.adminToken().then((t) => server.fetch(`/admin/realms/${REALM}/x509`, {
+      method: "PUT", headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
+      body: `{"directGrant":{"enabled":true,"config":${config}},"trustAnchors":[${JSON.stringify(pki.root.pem)}]}`,
+    }));
+    const before = await (await server.admin("GET", `/admin/realms/${REALM}/x509`)).text();
+    const refused = await put('{"x509-cert-auth.mapping-source-selection":"Subject\'s Common Name","__proto__":"p"}');
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error_description: string }).error_description).toBe("x509.directGrant.config.__proto__: this key cannot be stored");
+    expect(await (await server.admin("GET", `/admin/realms/${REALM}/x509`)).text()).toBe(before);
+    const config = '{"x509-cert-auth.mapping-source-selection":"Subject\'s Common Name","x509-cert-auth.mapper-selection":"Custom Attribute Mapper","x509-cert-auth.mapper-selection.user-attribute-name":"constructor","constructor":"c","toString":"t"}';
+    const res = await put(config);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const text = await (await server.admin("GET", `/admin/realms/${REALM}/x509`)).text();
+    for (const k of ['"constructor":"c"', '"toString":"t"']) expect(text).toContain(k);
+  });
+
   it("the CLI adds a user with them", async () => {
     const r = await runCli(server.db, ["user", "add", REALM, "cli-proto", "--attribute", "constructor=a", "--attribute", "__proto__=b", "--attribute", "toString=c", "--password", "x-password-1"]);
     expect(r.code, r.stderr).toBe(0);
