@@ -7,9 +7,10 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { importRealm } from "./admin/import.ts";
 import { MASTER_REALM } from "./admin/realms.ts";
-import type { Settings } from "./config/env.ts";
+import { SettingsError, type Settings } from "./config/env.ts";
 import type { Prisma } from "./db/database.ts";
 import { RealmStore } from "./realms/realm-store.ts";
+import { usernameProblem } from "./users/username.ts";
 import { ensureDemoPki, type DemoPki } from "./demo/pki.ts";
 import type { X509Representation } from "./admin/representation.ts";
 
@@ -87,6 +88,8 @@ export async function bootstrap(db: Prisma, settings: Settings): Promise<Bootstr
   const realms = new RealmStore(db);
   const result: BootstrapResult = { createdMaster: false, createdDemo: false };
   if (!(await realms.findByName(MASTER_REALM))) {
+    const problem = usernameProblem(settings.adminUser);
+    if (problem) throw new SettingsError(`invalid configuration:\n  IDP_ADMIN_USER: ${problem}`);
     const adminPassword = settings.adminPassword ?? password();
     await importRealm(db, {
       realm: MASTER_REALM,

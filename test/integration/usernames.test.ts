@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Browser, errorBanner, formOf } from "../helpers/browser.ts";
 import { runCli } from "../helpers/cli.ts";
 import { authorizationRequest, relyingParty } from "../helpers/rp.ts";
-import { tempDir } from "../helpers/db.ts";
+import { freshDatabase, tempDir } from "../helpers/db.ts";
 import { buildPki, keyPem, type Pki } from "../helpers/pki.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
@@ -93,6 +93,19 @@ describe("usernames that could pass for another or hide part of themselves are r
     const ok = pki.issue({ cn: "provisioned", serial: 7199 });
     const res = await server.withCertificate(ok.pem + pki.intermediate.pem, keyPem(ok.key)).fetch(`/realms/${REALM}/protocol/openid-connect/token`, { method: "POST", body: new URLSearchParams({ grant_type: "password", client_id: "cli" }) });
     expect(res.status).toBe(200);
+  });
+});
+
+describe("the administrator's name", () => {
+  it("IDP_ADMIN_USER follows the same rules: a first start with a homograph stops, naming the variable (exit 2)", async () => {
+    const db = await freshDatabase();
+    try {
+      const r = await runCli(db, ["serve"], { env: { IDP_ADMIN_USER: "admın", IDP_HTTPS_PORT: "0", IDP_HOST: "127.0.0.1" } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/IDP_ADMIN_USER: .*U\+0131/);
+    } finally {
+      await db.drop();
+    }
   });
 });
 
