@@ -10,14 +10,23 @@ import { worstCases, x509Benchmarks } from "./x509.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+/** Every server figure is the median of this many runs, shown with their minimum and maximum. */
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 
 interface Row {
   scenario: string;
   database: string;
   connections: number;
-  result: LoadResult;
-  rssMiB: number;
+  runs: LoadResult[];
+  rssMiB: number[];
 }
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : Math.round((((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2) * 100) / 100;
+};
+/** "median (min–max)" of one figure over the runs. */
+const spread = (xs: readonly number[]) => (xs.length === 1 ? String(xs[0]) : `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})`);
 
 interface Demo {
   clientId: string;
@@ -95,45 +104,63 @@ const rows: Row[] = [];
 const databases: ("sqlite" | "postgres")[] = (await postgresAvailable()) ? ["sqlite", "postgres"] : ["sqlite"];
 for (const database of databases) {
   for (const sc of scenarios) {
-    // A fresh server per scenario, so one run's data and caches do not help or hurt the next.
-    const server = await startServer(database);
-    try {
-      const result = await sc.run(server, CONNECTIONS);
-      rows.push({ scenario: sc.name, database, connections: CONNECTIONS, result, rssMiB: server.rssMiB() });
-      process.stderr.write(`${database} · ${sc.name}: ${result.rps} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors\n`);
-    } finally {
-      await server.stop();
+    const row: Row = { scenario: sc.name, database, connections: CONNECTIONS, runs: [], rssMiB: [] };
+    for (let run = 0; run < RUNS; run++) {
+      // A fresh server per run, so one run's data and caches do not help or hurt the next.
+      const server = await startServer(database);
+      try {
+        const result = await sc.run(server, CONNECTIONS);
+        row.runs.push(result);
+        row.rssMiB.push(server.rssMiB());
+        process.stderr.write(`${database} · ${sc.name} · run ${run + 1}: ${result.rps} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors\n`);
+      } finally {
+        await server.stop();
+      }
     }
+    rows.push(row);
   }
 }
 
-// The certificate grant against the bare reference (same TLS material, one ES256 signature per request), and its
-// latency at half its peak rate (open loop), on SQLite.
-const peak = rows.find((r) => r.scenario === CERTIFICATE_GRANT && r.database === "sqlite");
+// The certificate grant against the bare reference (same TLS material, one ES256 signature per request), measured
+// side by side: the two alternate, run after run, on one machine; then x509-idp's latency at half its median peak
+// rate (open loop), on SQLite.
 const compare = await (async () => {
   const server = await startServer("sqlite");
   const reference = await startReference(server);
+  const refRuns: LoadResult[] = [];
+  const idpRuns: LoadResult[] = [];
+  const referenceRss: number[] = [];
+  const rss: number[] = [];
   try {
-    const ref = await load({
-      base: reference.base, ca: server.ca, ...demoCertificate(server), connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: 2, ok: hasToken,
-      request: () => ({ method: "POST", path: "/token", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=password" }),
-    });
-    const referenceRss = reference.rssMiB();
+    for (let run = 0; run < RUNS; run++) {
+      refRuns.push(await load({
+        base: reference.base, ca: server.ca, ...demoCertificate(server), connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: 2, ok: hasToken,
+        request: () => ({ method: "POST", path: "/token", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=password" }),
+      }));
+      referenceRss.push(reference.rssMiB());
+      idpRuns.push(await certificateGrant(server, CONNECTIONS));
+      rss.push(server.rssMiB());
+      process.stderr.write(`side by side · run ${run + 1}: reference ${refRuns[run]?.rps} req/s, x509-idp ${idpRuns[run]?.rps} req/s\n`);
+    }
     await reference.stop();
-    const halfRate = Math.max(1, Math.round((peak?.result.rps ?? 100) / 2));
-    const half = await certificateGrant(server, CONNECTIONS, halfRate);
-    return { ref, referenceRss, half, halfRate, rss: server.rssMiB() };
+    const halfRate = Math.max(1, Math.round(median(idpRuns.map((r) => r.rps)) / 2));
+    const half: LoadResult[] = [];
+    for (let run = 0; run < RUNS; run++) half.push(await certificateGrant(server, CONNECTIONS, halfRate));
+    rss.push(server.rssMiB());
+    return { refRuns, idpRuns, referenceRss, rss, half, halfRate, ratios: idpRuns.map((r, i) => Math.round((r.rps / (refRuns[i]?.rps ?? 1)) * 100)) };
   } finally {
     await server.stop();
   }
 })();
-process.stderr.write(`reference: ${compare.ref.rps} req/s; certificate grant at ${compare.halfRate} req/s: p99 ${compare.half.p99} ms\n`);
+process.stderr.write(`reference: ${spread(compare.refRuns.map((r) => r.rps))} req/s; certificate grant at ${compare.halfRate} req/s: p99 ${spread(compare.half.map((r) => r.p99))} ms\n`);
 
+const figure = (r: Row, f: (x: LoadResult) => number) => spread(r.runs.map(f));
 const table = [
-  "| scenario | database | connections | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors | server RSS MiB |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-  ...rows.map((r) => `| ${r.scenario} | ${r.database} | ${r.connections} | ${r.result.rps} | ${r.result.p50} | ${r.result.p90} | ${r.result.p99} | ${r.result.max} | ${r.result.errors} | ${r.rssMiB} |`),
+  "| scenario | database | connections | requests/s | p50 ms | p99 ms | max ms | errors | server RSS MiB |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+  ...rows.map((r) => `| ${r.scenario} | ${r.database} | ${r.connections} | ${figure(r, (x) => x.rps)} | ${figure(r, (x) => x.p50)} | ${figure(r, (x) => x.p99)} | ${figure(r, (x) => x.max)} | ${r.runs.reduce((n, x) => n + x.errors, 0)} | ${spread(r.rssMiB)} |`),
 ].join("\n");
+const runsOf = (xs: LoadResult[], f: (x: LoadResult) => number) => spread(xs.map(f));
 
 const x509Table = [
   "| scenario | certificates/s | µs each |",
@@ -176,8 +203,9 @@ Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString()}.
 - Method: the server runs as its own process (\`x509-idp serve\`, fresh database, log level warn); the load generator
   (undici, ${CONNECTIONS} keep-alive HTTPS connections, closed loop: each connection sends its next request when the
   previous answer arrived) runs in a second process on the same machine, so both share its cores. ${SECONDS} s measured
-  after 2 s of warm-up. Latency is measured by the client, from sending the request to the last byte of the answer.
-  Only correct answers (200 with an access token) count; anything else is an error.
+  after 2 s of warm-up, ${RUNS} runs per row, each on a fresh server: every figure is the median (min–max) of the
+  runs. Latency is measured by the client, from sending the request to the last byte of the answer. Only correct
+  answers (200 with an access token) count; anything else is an error. RSS is the server process's alone.
 
 ${table}
 
@@ -187,13 +215,16 @@ The reference (bench/reference-server.ts) is a plain Node HTTPS server on the sa
 settings and certificate, answering each request with one ES256-signed JWT about the presented client certificate:
 the ceiling of "mutual TLS + HTTP + one signature" here. Same load generator, same client certificate.
 
+${RUNS} runs each, alternating (reference, x509-idp, reference, …); each figure is the median (min–max) over the runs.
+RSS is the server process's alone (x509-idp's Node process, the reference's), read after each run.
+
 | | requests/s | p50 ms | p99 ms | server RSS MiB |
 |---|---:|---:|---:|---:|
-| reference server | ${compare.ref.rps} | ${compare.ref.p50} | ${compare.ref.p99} | ${compare.referenceRss} |
-| x509-idp certificate direct grant (SQLite, closed loop, ${CONNECTIONS} connections) | ${peak?.result.rps ?? "–"} | ${peak?.result.p50 ?? "–"} | ${peak?.result.p99 ?? "–"} | ${peak?.rssMiB ?? "–"} |
-| x509-idp at half its peak, open loop (${compare.halfRate} req/s) | ${compare.half.rps} | ${compare.half.p50} | ${compare.half.p99} | ${compare.rss} |
+| reference server | ${runsOf(compare.refRuns, (x) => x.rps)} | ${runsOf(compare.refRuns, (x) => x.p50)} | ${runsOf(compare.refRuns, (x) => x.p99)} | ${spread(compare.referenceRss)} |
+| x509-idp certificate direct grant (SQLite, closed loop, ${CONNECTIONS} connections) | ${runsOf(compare.idpRuns, (x) => x.rps)} | ${runsOf(compare.idpRuns, (x) => x.p50)} | ${runsOf(compare.idpRuns, (x) => x.p99)} | ${spread(compare.rss)} |
+| x509-idp at half its median peak, open loop (${compare.halfRate} req/s) | ${runsOf(compare.half, (x) => x.rps)} | ${runsOf(compare.half, (x) => x.p50)} | ${runsOf(compare.half, (x) => x.p99)} | |
 
-x509-idp reaches ${peak ? Math.round((peak.result.rps / compare.ref.rps) * 100) : "–"} % of the reference. Targets: ≥ 1,000 direct grants per second,
+x509-idp reaches ${spread(compare.ratios)} % of the reference (run by run). Targets: ≥ 1,000 direct grants per second,
 ≥ 40 % of the reference, p99 under 25 ms at half the peak load, server RSS under 250 MB.
 
 ## X.509 identity extraction (src/x509, one core)
