@@ -31,10 +31,15 @@ export async function sealAtRest(db: Prisma, box: SecretBox): Promise<SealReport
   for (const row of clear) {
     if (isStorageId(row.id)) continue;
     const payload = storedPayload(row.model, JSON.parse(row.payload) as Parameters<typeof storedPayload>[1]);
-    await db.$transaction([
-      db.oidcPayload.deleteMany({ where: { realmId: row.realmId, model: row.model, id: storageId(row.id) } }),
-      db.oidcPayload.updateMany({ where: { realmId: row.realmId, model: row.model, id: row.id }, data: { id: storageId(row.id), payload } }),
-    ]);
+    const where = { realmId: row.realmId, model: row.model, id: row.id };
+    try {
+      // Another node doing the same moves the row first: this update then changes nothing.
+      await db.oidcPayload.updateMany({ where, data: { id: storageId(row.id), payload } });
+    } catch (e) {
+      // The hashed row exists already (written since): the clear one is a leftover.
+      if ((e as { code?: unknown }).code !== "P2002") throw e;
+      await db.oidcPayload.deleteMany({ where });
+    }
     report.rekeyedRecords++;
   }
 
