@@ -70,7 +70,7 @@ export async function startServer(kind: "sqlite" | "postgres", env: Record<strin
   // As `npm start` runs it (bin/x509-idp: memory settings included).
   const child: ChildProcess = spawn(path.join(ROOT, "bin/x509-idp"), ["serve"], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: db.url, IDP_DATA_DIR: dataDir, IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1", IDP_LOG_LEVEL: "warn", ...env },
+    env: { ...process.env, DATABASE_URL: db.url, IDP_DATA_DIR: dataDir, IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1", IDP_LOG_LEVEL: "warn", IDP_SHUTDOWN_DELAY: "0", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

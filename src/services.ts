@@ -13,6 +13,7 @@ import { openSecretBox } from "./config/secret-box.ts";
 import { secureDataDir } from "./config/data-dir.ts";
 import { sealAtRest } from "./oidc/seal-at-rest.ts";
 import { LdapProviders } from "./ldap/providers.ts";
+import { Lifecycle } from "./http/lifecycle.ts";
 
 export interface Services {
   settings: Settings;
@@ -27,6 +28,8 @@ export interface Services {
   certificates: ClientCertificates;
   /** Each federated realm's LDAP connection, and LDAP health. */
   ldap: LdapProviders;
+  /** Serving or draining (graceful shutdown), and the requests in flight. */
+  lifecycle: Lifecycle;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ export async function createServices(settings: Settings, log: Logger, options: {
     revocation,
     certificates,
     ldap,
+    lifecycle: new Lifecycle(),
     async close() {
       await ldap.close();
       await events.flush();

@@ -13,7 +13,8 @@ export interface Started {
   server: RunningServer;
   boot: BootstrapResult;
   trustFile: string;
-  stop(): Promise<void>;
+  /** Graceful stop (see RunningServer.shutdown), then events flushed and the database closed. */
+  stop(o?: { delayMs: number; timeoutMs: number }): Promise<void>;
 }
 
 /** Starts everything; used by `serve` and by the integration tests. */
@@ -28,8 +29,8 @@ export async function start(settings: Settings, log: Logger): Promise<Started> {
       server,
       boot,
       trustFile: tls.trustFile,
-      async stop() {
-        await server.stop();
+      async stop(o = { delayMs: 0, timeoutMs: 5000 }) {
+        await server.shutdown(o);
         await services.close();
       },
     };
@@ -85,8 +86,9 @@ export async function serve(settings: Settings, log: Logger): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "stopping");
-    await started.stop();
+    log.info({ signal, ...settings.shutdown }, "stopping: draining requests");
+    await started.stop(settings.shutdown);
+    log.info({ signal }, "stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -38,6 +38,8 @@ const schema = z
     IDP_REVOCATION_FAILURE_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
     IDP_TRUSTED_PROXIES: z.string().optional(),
     IDP_X509_LOOKUP: z.enum(LOOKUP_IDS).default("tls"),
+    IDP_SHUTDOWN_DELAY: z.coerce.number().min(0).max(300).default(1),
+    IDP_SHUTDOWN_TIMEOUT: z.coerce.number().min(0).max(3600).default(25),
     IDP_SECRET_KEY: z.string().min(32, "at least 32 characters (e.g. openssl rand -base64 32)").optional(),
     IDP_SECRET_KEY_PREVIOUS: z.string().min(32, "at least 32 characters: the key used before IDP_SECRET_KEY (or the content of data/secret.key)").optional(),
   });
@@ -73,6 +75,8 @@ export interface Settings {
   secretKey: string | undefined;
   /** The key used before secretKey: what it sealed still opens and is sealed again at start. */
   previousSecretKey: string | undefined;
+  /** Graceful shutdown: how long requests are still accepted (readiness already 503), then how long they may take. */
+  shutdown: { delayMs: number; timeoutMs: number };
 }
 
 export interface RevocationSettings {
@@ -165,5 +169,6 @@ export function loadSettings(given: Record<string, string | undefined> = process
     x509Lookup: { id: lookupId, options: lookupOptions },
     secretKey: e.IDP_SECRET_KEY,
     previousSecretKey: e.IDP_SECRET_KEY_PREVIOUS,
+    shutdown: { delayMs: e.IDP_SHUTDOWN_DELAY * 1000, timeoutMs: e.IDP_SHUTDOWN_TIMEOUT * 1000 },
   };
 }

@@ -86,7 +86,7 @@ export function createApp(services: Services): Koa {
   app.use(errorHandler(services.log, services.views));
   app.use(securityHeaders);
   app.use(staticResources());
-  const health = healthRoutes(services.db, services.ldap);
+  const health = healthRoutes(services.db, services.ldap, services.lifecycle);
   app.use(health.routes());
   const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation, ldap: services.ldap, certificates: services.certificates });
   app.use(admin.routes());

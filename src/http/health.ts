@@ -1,12 +1,14 @@
-// /health/live: the process answers. /health/ready: the database is reachable and every migration is applied.
+// /health/live: the process answers. /health/ready: the database is reachable, every migration is applied, and the
+// process is not shutting down.
 // Same JSON shape as Keycloak's health endpoints. LDAP is a warning, not a reason to take the instance out of
 // service (local users still log in): the "ldap" check lists each federated realm's last outcome, and `warnings`
 // names the directories that are failing.
 import Router from "@koa/router";
 import type { Database } from "../db/database.ts";
 import type { LdapProviders } from "../ldap/providers.ts";
+import type { Lifecycle } from "./lifecycle.ts";
 
-export function healthRoutes(db: Database, ldap?: LdapProviders): Router {
+export function healthRoutes(db: Database, ldap?: LdapProviders, lifecycle?: Lifecycle): Router {
   const router = new Router({ prefix: "/health" });
   router.get("/live", (ctx) => {
     ctx.set("Cache-Control", "no-store");
@@ -14,6 +16,12 @@ export function healthRoutes(db: Database, ldap?: LdapProviders): Router {
   });
   router.get("/ready", async (ctx) => {
     ctx.set("Cache-Control", "no-store");
+    // A node that is shutting down takes itself out of rotation at once (its accepted requests still finish).
+    if (lifecycle?.draining) {
+      ctx.status = 503;
+      ctx.body = { status: "DOWN", checks: [{ name: "shutdown", status: "DOWN", data: { draining: true } }] };
+      return;
+    }
     let check: { name: string; status: "UP" | "DOWN"; data?: Record<string, unknown> };
     try {
       const { pending, applied } = await db.status();

@@ -13,7 +13,13 @@ import type { TlsMaterial } from "./tls.ts";
 export interface RunningServer {
   httpsPort: number;
   httpPort: number | undefined;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: /health/ready answers 503 at once and requests are still served for `delayMs` (the load balancer
+   * notices), then no new connection is accepted, every accepted request is answered (at most `timeoutMs`; their
+   * responses close their connections), and the connections left are closed. Resolves with the requests that were
+   * still unanswered when the time was up.
+   */
+  shutdown(o: { delayMs: number; timeoutMs: number }): Promise<{ unfinished: number }>;
 }
 
 const SWEEP_EVERY_MS = 60_000;
@@ -44,8 +50,8 @@ function tune(server: http.Server): void {
 }
 
 export async function startServers(services: Services, tls: TlsMaterial): Promise<RunningServer> {
-  const { settings, log } = services;
-  const callback = createApp(services).callback();
+  const { settings, log, lifecycle } = services;
+  const callback = lifecycle.track(createApp(services).callback());
   const servers: http.Server[] = [];
   // A forwarded certificate chain is larger than Node's default 16 KiB of header fields allows.
   const maxHeaderSize = services.certificates.headers.length > 0 ? 64 * 1024 : undefined;
@@ -83,12 +89,18 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
   return {
     httpsPort,
     httpPort,
-    async stop() {
+    async shutdown({ delayMs, timeoutMs }) {
+      lifecycle.beginDrain();
       clearInterval(sweep);
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
-        s.close(() => resolve());
-        s.closeAllConnections();
-      })));
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      // close() stops accepting and closes the idle kept-alive connections; busy ones close after their answer.
+      const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      const done = await lifecycle.idle(timeoutMs);
+      const unfinished = lifecycle.active;
+      if (!done) log.warn({ unfinished, timeoutMs }, "shutdown: requests still unanswered when IDP_SHUTDOWN_TIMEOUT was up");
+      for (const s of servers) s.closeAllConnections();
+      await closed;
+      return { unfinished };
     },
   };
 }
