@@ -1,6 +1,7 @@
 // The audit log (Keycloak: events). Writes are queued and inserted in batches so the token endpoint does not wait
 // for an insert; reads flush the queue first, so a query always sees every event recorded before it.
 import type { Prisma, Tx } from "../db/database.ts";
+import { DatabaseUnavailableError, isDatabaseUnavailable } from "../db/unavailable.ts";
 import type { Logger } from "../log.ts";
 
 /** Keycloak's event type names, so existing dashboards and queries keep working (and one of x509-idp's). */
@@ -58,54 +59,154 @@ export interface EventRecorder {
   record(e: NewEvent): void;
 }
 
+/** What a request needs to wait for its events: how many were recorded, and a wait until they are stored. */
+export interface DurableEvents extends EventRecorder {
+  readonly sequence: number;
+  settle(timeoutMs: number): Promise<void>;
+}
+
+/** How long a request waits for its events to be stored before answering 503 (they stay queued). */
+export const SETTLE_TIMEOUT_MS = 3000;
+
 const FLUSH_AFTER_MS = 20;
 const BATCH = 200;
+/** Retries of a batch the database refused because it could not be reached: quickly at first, then every 2 s. */
+const RETRY_MS = [50, 100, 250, 500, 1000, 2000];
 
-export class EventStore implements EventRecorder {
+type Queued = NewEvent & { time: Date; seq: number };
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+}
+
+/**
+ * The audit log's writer. Events are queued and inserted in batches; a request that must not be acknowledged before
+ * its events are durable (a login: Keycloak writes its events in the request's transaction) waits for them with
+ * settle(), which starts a batch at once: while one insert runs, the next batch fills (group commit). A batch the
+ * database cannot take because it is unreachable stays queued and is retried with back-off, in order; one refused on
+ * its merits (its realm was deleted meanwhile) is retried event by event, and only the events refused are dropped.
+ */
+export class EventStore implements DurableEvents {
   readonly #db: Prisma;
   readonly #log: Logger;
-  #queue: (NewEvent & { time: Date })[] = [];
+  #queue: Queued[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> = Promise.resolve();
+  #running = false;
+  #retry = 0;
+  /** The last sequence number recorded, and the last one stored (or dropped). */
+  #recorded = 0;
+  #stored = 0;
+  #waiters: Waiter[] = [];
 
   constructor(db: Prisma, log: Logger) {
     this.#db = db;
     this.#log = log;
   }
 
-  record(e: NewEvent): void {
-    this.#queue.push({ ...e, time: new Date() });
-    if (this.#queue.length >= BATCH) void this.flush();
-    else this.#timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
+  /** How many events were recorded so far (a request compares it before and after its work). */
+  get sequence(): number {
+    return this.#recorded;
   }
 
-  /** Writes everything queued so far; resolves when it is stored. */
-  flush(): Promise<void> {
+  /** Events recorded and not yet stored. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  record(e: NewEvent): void {
+    this.#queue.push({ ...e, time: new Date(), seq: ++this.#recorded });
+    if (this.#queue.length >= BATCH) this.#pump();
+    else this.#timer ??= setTimeout(() => this.#pump(), FLUSH_AFTER_MS);
+  }
+
+  /**
+   * Resolves once every event recorded so far is stored; rejects with DatabaseUnavailableError when that takes longer
+   * than `timeoutMs` (the events stay queued and are stored when the database answers again).
+   */
+  settle(timeoutMs: number): Promise<void> {
+    const seq = this.#recorded;
+    if (this.#stored >= seq) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new DatabaseUnavailableError("the audit log could not be written in time")), timeoutMs);
+      this.#waiters.push({ seq, resolve: () => { clearTimeout(t); resolve(); } });
+      this.#pump();
+    });
+  }
+
+  /** Writes everything queued so far; resolves when it is stored, or after `timeoutMs` (shutdown, queries). */
+  async flush(timeoutMs = 10_000): Promise<void> {
+    try {
+      await this.settle(timeoutMs);
+    } catch {
+      this.#log.error({ pending: this.#queue.length }, "events could not be stored: the database does not answer");
+    }
+  }
+
+  /** Starts writing what is queued, unless a write runs or (for `fromTimer` false) a retry is waiting its turn. */
+  #pump(fromTimer = false): void {
+    if (this.#retry > 0 && !fromTimer) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const batch = this.#queue.splice(0);
-    this.#flushing = this.#flushing.then(async () => {
-      if (batch.length === 0) return;
-      try {
-        await this.#db.event.createMany({
-          data: batch.map((e) => ({
-            realmId: e.realmId,
-            type: e.type,
-            clientId: e.clientId ?? null,
-            userId: e.userId ?? null,
-            ipAddress: e.ipAddress ?? null,
-            error: e.error ?? null,
-            // PostgreSQL stores no NUL in text or JSON: one in a detail (a username sent by a client) would lose the batch.
-            details: JSON.parse(JSON.stringify(e.details ?? {}, (_k, v: unknown) => (typeof v === "string" ? v.replaceAll("\u0000", "\uFFFD") : v))),
-            time: e.time,
-          })),
-        });
-      } catch (err) {
-        // A realm deleted while its events were queued: nothing to keep them for.
-        this.#log.warn({ err, count: batch.length }, "could not store events");
-      }
+    if (this.#running || this.#queue.length === 0) return;
+    this.#running = true;
+    void this.#drain().finally(() => {
+      this.#running = false;
     });
-    return this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.slice(0, BATCH);
+      try {
+        await this.#insert(batch).catch((err: unknown) => (isDatabaseUnavailable(err) ? Promise.reject(err) : this.#oneByOne(batch)));
+      } catch (err) {
+        // Kept, in order, and tried again after a pause; waiting requests answer 503 after their own timeout.
+        const wait = RETRY_MS[Math.min(this.#retry++, RETRY_MS.length - 1)] as number;
+        if (this.#retry === 1) this.#log.warn({ err, pending: this.#queue.length }, "events not stored yet: the database does not answer; retrying");
+        this.#timer = setTimeout(() => this.#pump(true), wait);
+        return;
+      }
+      if (this.#retry > 0) this.#log.info({ pending: this.#queue.length }, "events stored again");
+      this.#retry = 0;
+      this.#queue.splice(0, batch.length);
+      this.#stored = (batch.at(-1) as Queued).seq;
+      this.#wake();
+    }
+  }
+
+  /** A batch refused on its merits: each event alone, so that only the one that cannot be stored is dropped. */
+  async #oneByOne(batch: Queued[]): Promise<void> {
+    for (const e of batch) {
+      try {
+        await this.#insert([e]);
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) throw err;
+        // A realm deleted while its events were queued: nothing to keep them for.
+        this.#log.warn({ err, type: e.type }, "could not store an event");
+      }
+    }
+  }
+
+  #wake(): void {
+    const ready = this.#waiters.filter((w) => w.seq <= this.#stored);
+    this.#waiters = this.#waiters.filter((w) => w.seq > this.#stored);
+    for (const w of ready) w.resolve();
+  }
+
+  async #insert(batch: readonly Queued[]): Promise<void> {
+    await this.#db.event.createMany({
+      data: batch.map((e) => ({
+        realmId: e.realmId,
+        type: e.type,
+        clientId: e.clientId ?? null,
+        userId: e.userId ?? null,
+        ipAddress: e.ipAddress ?? null,
+        error: e.error ?? null,
+        // PostgreSQL stores no NUL in text or JSON: one in a detail (a username sent by a client) would lose the batch.
+        details: JSON.parse(JSON.stringify(e.details ?? {}, (_k, v: unknown) => (typeof v === "string" ? v.replaceAll("\u0000", "\uFFFD") : v))),
+        time: e.time,
+      })),
+    });
   }
 
   async query(realmId: string, q: EventQuery, db: Tx = this.#db): Promise<RecordedEvent[]> {

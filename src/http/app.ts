@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Koa, { type Context, type Next } from "koa";
+import { SETTLE_TIMEOUT_MS, type DurableEvents } from "../events/event-store.ts";
 import type { Services } from "../services.ts";
 import { adminRoutes } from "./admin.ts";
 import { errorHandler, HttpError, notFound } from "./errors.ts";
@@ -45,6 +46,18 @@ function requestLog(services: Services) {
   };
 }
 
+/**
+ * A request that recorded events (a login, a failed one) is answered only once they are stored: nothing acknowledged
+ * is lost. Requests handed to a realm's provider wait there (oidc/provider.ts), before the provider answers.
+ */
+function durableEvents(events: DurableEvents) {
+  return async (ctx: Context, next: Next) => {
+    const mark = events.sequence;
+    await next();
+    if (ctx.respond !== false && events.sequence > mark) await events.settle(SETTLE_TIMEOUT_MS);
+  };
+}
+
 const REALM_PATH = /^\/realms\/([^/]+)(\/.*)?$/;
 
 /** Hands /realms/{realm}/… to that realm's provider, with the path rewritten to be relative to its issuer. */
@@ -84,6 +97,7 @@ export function createApp(services: Services): Koa {
   });
   app.use(requestLog(services));
   app.use(errorHandler(services.log, services.views));
+  app.use(durableEvents(services.events));
   app.use(securityHeaders);
   app.use(staticResources());
   const health = healthRoutes(services.db, services.ldap, services.lifecycle);

@@ -1,10 +1,12 @@
 // The one place that decides what an error looks like to a client: an OAuth-style JSON body
-// ({"error", "error_description"}) for API callers, a rendered page for browsers. A client's mistake gets its 4xx;
-// anything unexpected becomes a generic 500 whose details go to the log only.
+// ({"error", "error_description"}) for API callers, a rendered page for browsers. A client's mistake gets its 4xx; a
+// database outage 503 temporarily_unavailable with Retry-After; anything unexpected becomes a generic 500 whose
+// details go to the log only.
 import type { Context, Next } from "koa";
 import type { Logger } from "../log.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../admin/errors.ts";
 import { PAGE_HEADERS, type Views } from "../views.ts";
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from "../db/unavailable.ts";
 
 export class HttpError extends Error {
   readonly status: number;
@@ -38,8 +40,12 @@ const isPrismaError = (e: unknown): e is PrismaKnownError =>
   typeof e === "object" && e !== null && typeof (e as PrismaKnownError).code === "string" && /^P\d{4}$/.test((e as PrismaKnownError).code);
 
 /** Maps anything thrown to a status, an OAuth error code and a safe description. */
+/** The answer to a database outage (db/unavailable.ts): the client may try again; nothing was lost. */
+export const UNAVAILABLE = { status: 503, error: "temporarily_unavailable", description: "The service is temporarily unavailable; try again later.", messageKey: "temporarilyUnavailable" } as const;
+
 export function describe(err: unknown): { status: number; error: string; description: string; messageKey?: string | undefined } {
   if (err instanceof HttpError) return { status: err.status, error: err.error, description: err.message, messageKey: err.messageKey };
+  if (isDatabaseUnavailable(err)) return UNAVAILABLE;
   if (err instanceof ValidationError) return { status: 400, error: "invalid_request", description: err.message };
   if (err instanceof NotFoundError) return { status: 404, error: "not_found", description: err.message };
   if (err instanceof ConflictError) return { status: 409, error: "conflict", description: err.message };
@@ -60,11 +66,15 @@ export function errorHandler(log: Logger, views: Views) {
       if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) throw notFound("Page not found", "pageNotFound");
     } catch (err) {
       const d = describe(err);
-      if (d.status >= 500) log.error({ err, method: ctx.method, path: ctx.path }, "request failed");
+      if (d.status === 503) log.warn({ err, method: ctx.method, path: ctx.path }, "request refused: the database does not answer");
+      else if (d.status >= 500) log.error({ err, method: ctx.method, path: ctx.path }, "request failed");
       else log.debug({ method: ctx.method, path: ctx.path, status: d.status, error: d.error }, "client error");
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = d.status;
+      // An error answer never redirects (a login that set its redirect before the failure).
+      ctx.remove("Location");
       ctx.set("Cache-Control", "no-store");
+      if (d.status === 503) ctx.set("Retry-After", String(RETRY_AFTER_SECONDS));
       if (wantsHtml(ctx)) {
         ctx.type = "html";
         ctx.set(PAGE_HEADERS);

@@ -4,8 +4,11 @@
 // maintainer documents for hashed secrets (panva/node-oidc-provider#631) and redirect URI matching.
 import type { KoaContextWithOIDC, Configuration, Client, ErrorOut } from "oidc-provider";
 import { Provider, errors } from "oidc-provider";
+import type { Context } from "koa";
 import type { Prisma } from "../db/database.ts";
-import type { EventRecorder, EventType } from "../events/event-store.ts";
+import { SETTLE_TIMEOUT_MS, type DurableEvents, type EventType } from "../events/event-store.ts";
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from "../db/unavailable.ts";
+import { UNAVAILABLE } from "../http/errors.ts";
 import { PAGE_HEADERS, type Views } from "../views.ts";
 import type { Logger } from "../log.ts";
 import type { Realm } from "../realms/realm-store.ts";
@@ -32,7 +35,7 @@ export interface RealmProviderDeps {
   db: Prisma;
   publicUrl: string;
   log: Logger;
-  events: EventRecorder;
+  events: DurableEvents;
   views: Views;
   revocation: RevocationChecker;
   certificates: ClientCertificates;
@@ -58,6 +61,9 @@ export const ROUTES = {
   revocation: "/protocol/openid-connect/revoke",
   pushed_authorization_request: "/protocol/openid-connect/ext/par/request",
 } as const;
+
+/** Routes whose answers are pages for a browser (an outage there is a page too). */
+const PAGE_ROUTES = new Set(["authorization", "resume", "end_session", "end_session_confirm", "end_session_success"]);
 
 /** How long the discovery document may be cached (it changes only when a release does). */
 const DISCOVERY_MAX_AGE_SECONDS = 300;
@@ -195,6 +201,43 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     return redirectUriMatches(this.postLogoutRedirectUris ?? [], value);
   };
 
+  // Outermost: an answer that recorded events waits until they are stored (nothing acknowledged is lost), and a
+  // database outage is 503 temporarily_unavailable with Retry-After, never oidc-provider's 500 server_error.
+  provider.use(async (ctx, next) => {
+    const mark = events.sequence;
+    await next();
+    const failure = (ctx.state as { serverError?: unknown }).serverError;
+    if (failure !== undefined && isDatabaseUnavailable(failure)) return unavailable(ctx);
+    if (events.sequence > mark) {
+      try {
+        await events.settle(SETTLE_TIMEOUT_MS);
+      } catch (e) {
+        log.warn({ err: e, realm: realm.name, path: ctx.path }, "answer withheld: its events could not be stored");
+        return unavailable(ctx);
+      }
+    }
+  });
+  /** 503: as a redirect to the client (authorization), a page (the browser's other pages) or OAuth JSON. */
+  const unavailable = (ctx: Context) => {
+    const location = ctx.response.get("Location");
+    ctx.set("Retry-After", String(RETRY_AFTER_SECONDS));
+    ctx.set("Cache-Control", "no-store");
+    if (location && /[?&#]error=server_error/.test(location)) {
+      // RFC 6749 §4.1.2.1: the authorization endpoint tells the client to try again later.
+      ctx.redirect(location.replace("error=server_error", `error=${UNAVAILABLE.error}`).replace(/error_description=[^&#]*/, `error_description=${encodeURIComponent(UNAVAILABLE.description)}`));
+      return;
+    }
+    ctx.remove("Location");
+    ctx.status = 503;
+    const oidcCtx = ctx as unknown as KoaContextWithOIDC;
+    if (PAGE_ROUTES.has((ctx as { oidc?: { route?: string } }).oidc?.route ?? "") || ctx.type === "text/html") {
+      htmlPage(oidcCtx, views, realm, "error", message(oidcCtx, "errorTitle"), { message: message(oidcCtx, UNAVAILABLE.messageKey) });
+      ctx.status = 503;
+    } else {
+      ctx.body = { error: UNAVAILABLE.error, error_description: UNAVAILABLE.description };
+    }
+  };
+
   provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, directory, guard, events, x509, revocation: deps.revocation, log, certificates: deps.certificates })), [...PASSWORD_GRANT_PARAMS]);
 
   // Keycloak applies a client's default scopes to every request; oidc-provider only issues what was asked for, so
@@ -253,6 +296,10 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   provider.on("end_session.success", (ctx: KoaContextWithOIDC) => record("LOGOUT", ctx));
   provider.on("end_session.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => record("LOGOUT_ERROR", ctx, err.error));
   provider.on("authorization.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => record("LOGIN_ERROR", ctx, err.error));
-  provider.on("server_error", (ctx: KoaContextWithOIDC, err: Error) => log.error({ err, realm: realm.name, path: ctx.path }, "oidc-provider server error"));
+  provider.on("server_error", (ctx: KoaContextWithOIDC, err: Error) => {
+    (ctx.state as { serverError?: unknown }).serverError = err;
+    if (isDatabaseUnavailable(err)) log.warn({ err, realm: realm.name, path: ctx.path }, "request refused: the database does not answer");
+    else log.error({ err, realm: realm.name, path: ctx.path }, "oidc-provider server error");
+  });
   return provider;
 }
