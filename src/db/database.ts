@@ -112,7 +112,7 @@ export async function openDatabase(url: string, options: { migrate: boolean } = 
     prisma = new SqliteClient({ adapter: sqlite.factory });
     // Safe with WAL: a power cut can lose the last commits, never corrupt the database.
     await prisma.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
-    registerHotSql(prisma, sqliteHotSql(sqlite.connection));
+    registerHotSql(prisma, sqliteHotSql(sqlite.connection, sqlite.gate));
     // Copying the WAL back into the database (a checkpoint) costs a fifth of a busy server's time: a worker thread
     // does it, on its own connection, and keeps the WAL small (sqlite-checkpointer.ts). This connection checkpoints
     // itself only if the WAL ever passes 64 MiB (16384 pages of 4 KiB), and a WAL file that grew larger is trimmed to

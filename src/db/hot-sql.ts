@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import { prepareDirect } from "./sqlite-adapter.ts";
+import { prepareDirect, type TransactionGate } from "./sqlite-adapter.ts";
 
 const pgTypes = pg.types;
 
@@ -16,6 +16,8 @@ export interface HotSql {
   readonly provider: "sqlite" | "postgresql";
   all<T extends object>(sql: string, params: readonly unknown[]): Promise<T[]>;
   run(sql: string, params: readonly unknown[]): Promise<void>;
+  /** Runs `sql` once for each row of parameters, all in one transaction. */
+  runAll(sql: string, rows: readonly (readonly unknown[])[]): Promise<void>;
   /** A timestamp as the database stores it (SQLite: Prisma's ISO text; PostgreSQL: a Date). */
   timestamp(d: Date): unknown;
 }
@@ -39,7 +41,8 @@ export function readTimestamp(v: unknown): Date | null {
 /** A boolean column's value (SQLite returns 0 or 1). */
 export const readBoolean = (v: unknown): boolean => v === true || v === 1 || v === 1n;
 
-export function sqliteHotSql(db: () => BetterSqlite3.Database): HotSql {
+/** `gate`: statements wait while an interactive transaction is open on the connection (sqlite-adapter.ts). */
+export function sqliteHotSql(db: () => BetterSqlite3.Database, gate: TransactionGate): HotSql {
   // $n placeholders become anonymous ones, with the parameters laid out in the order they occur.
   const statements = new Map<string, { st: BetterSqlite3.Statement<unknown[]>; order: number[] }>();
   const prepared = (sql: string) => {
@@ -59,12 +62,21 @@ export function sqliteHotSql(db: () => BetterSqlite3.Database): HotSql {
   return {
     provider: "sqlite",
     all: async <T extends object>(sql: string, params: readonly unknown[]) => {
+      await gate.idle();
       const { st, order } = prepared(sql);
       return st.all(...bind(order, params)) as T[];
     },
     run: async (sql, params) => {
+      await gate.idle();
       const { st, order } = prepared(sql);
       st.run(...bind(order, params));
+    },
+    runAll: async (sql, rows) => {
+      await gate.idle();
+      const { st, order } = prepared(sql);
+      db().transaction(() => {
+        for (const params of rows) st.run(...bind(order, params));
+      })();
     },
     // Prisma's SQLite adapter writes DateTime as ISO text with a "+00:00" offset; text comparisons depend on it.
     timestamp: (d) => d.toISOString().replace("Z", "+00:00"),
@@ -97,6 +109,19 @@ export function postgresHotSql(pool: pg.Pool): HotSql {
     all: async <T extends object>(sql: string, params: readonly unknown[]) =>
       (await pool.query({ name: name(sql), text: sql, values: [...params], types: utcTypes } as pg.QueryConfig)).rows as T[],
     run: async (sql, params) => void (await pool.query({ name: name(sql), text: sql, values: [...params] })),
+    runAll: async (sql, rows) => {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        for (const params of rows) await client.query({ name: name(sql), text: sql, values: [...params] });
+        await client.query("COMMIT");
+      } catch (e) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
     timestamp: (d) => d.toISOString(),
   };
 }

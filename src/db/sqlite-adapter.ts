@@ -47,10 +47,69 @@ function cacheStatements(db: BetterSqlite3.Database): void {
 
 type Factory = InstanceType<typeof PrismaBetterSqlite3>;
 
-/** The factory, and the connection it opened (for statements of x509-idp's own on the same connection). */
-export function cachingSqliteAdapter(config: ConstructorParameters<typeof PrismaBetterSqlite3>[0]): { factory: Factory; connection(): BetterSqlite3.Database } {
+/**
+ * One connection serves the whole process, so a statement issued while an interactive transaction is open (between
+ * two of its awaits) would run inside it, and be undone if it rolls back: a token or an event already acknowledged
+ * would vanish. Statements from outside a transaction (Prisma's, and db/hot-sql.ts's) wait here until none is open,
+ * as they would wait for a connection of a pool.
+ */
+export class TransactionGate {
+  #open = 0;
+  #waiters: (() => void)[] = [];
+
+  enter(): void {
+    this.#open++;
+  }
+
+  leave(): void {
+    this.#open--;
+    if (this.#open === 0) for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** Resolves at once when no transaction is open (the usual case), else when the last one ends. */
+  idle(): Promise<void> | undefined {
+    return this.#open === 0 ? undefined : new Promise((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+interface RootAdapter {
+  queryRaw(q: unknown): Promise<unknown>;
+  executeRaw(q: unknown): Promise<unknown>;
+  executeScript(s: string): Promise<void>;
+  startTransaction(iso?: string): Promise<{ commit(): Promise<void>; rollback(): Promise<void> }>;
+}
+
+function gateAdapter(adapter: RootAdapter, gate: TransactionGate): void {
+  for (const m of ["queryRaw", "executeRaw", "executeScript"] as const) {
+    const original = adapter[m].bind(adapter) as (a: never) => Promise<unknown>;
+    (adapter as unknown as Record<string, (a: never) => Promise<unknown>>)[m] = async (a: never) => {
+      await gate.idle();
+      return original(a);
+    };
+  }
+  const start = adapter.startTransaction.bind(adapter);
+  adapter.startTransaction = async (iso) => {
+    const tx = await start(iso);
+    gate.enter();
+    for (const m of ["commit", "rollback"] as const) {
+      const end = tx[m].bind(tx);
+      tx[m] = async () => {
+        try {
+          await end();
+        } finally {
+          gate.leave();
+        }
+      };
+    }
+    return tx;
+  };
+}
+
+/** The factory, the connection it opened (for statements of x509-idp's own on the same connection) and its gate. */
+export function cachingSqliteAdapter(config: ConstructorParameters<typeof PrismaBetterSqlite3>[0]): { factory: Factory; connection(): BetterSqlite3.Database; gate: TransactionGate } {
   const inner = new PrismaBetterSqlite3(config);
   const connect = inner.connect.bind(inner);
+  const gate = new TransactionGate();
   let client: BetterSqlite3.Database | undefined;
   inner.connect = async () => {
     const adapter = await connect();
@@ -59,6 +118,7 @@ export function cachingSqliteAdapter(config: ConstructorParameters<typeof Prisma
     cacheStatements(client);
     // x509-idp's own statements keep the driver's prepare (they are cached where they are used).
     connectionPrepare.set(client, prepare);
+    gateAdapter(adapter as unknown as RootAdapter, gate);
     return adapter;
   };
   return {
@@ -67,6 +127,7 @@ export function cachingSqliteAdapter(config: ConstructorParameters<typeof Prisma
       if (!client) throw new Error("the SQLite connection is not open yet");
       return client;
     },
+    gate,
   };
 }
 

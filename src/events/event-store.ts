@@ -1,6 +1,8 @@
 // The audit log (Keycloak: events). Writes are queued and inserted in batches so the token endpoint does not wait
 // for an insert; reads flush the queue first, so a query always sees every event recorded before it.
 import type { Prisma, Tx } from "../db/database.ts";
+import { randomUUID } from "node:crypto";
+import { hotSqlOf, type HotSql } from "../db/hot-sql.ts";
 import { DatabaseUnavailableError, isDatabaseUnavailable } from "../db/unavailable.ts";
 import type { Logger } from "../log.ts";
 
@@ -74,6 +76,14 @@ const BATCH = 200;
 const RETRY_MS = [50, 100, 250, 500, 1000, 2000];
 
 type Queued = NewEvent & { time: Date; seq: number };
+
+const EVENT_COLUMNS = `"id", "realmId", "type", "clientId", "userId", "ipAddress", "error", "details", "time"`;
+const INSERT_EVENT = `INSERT INTO "Event" (${EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+/** A whole batch in one statement: each column as an array. */
+const INSERT_EVENTS_POSTGRES = `INSERT INTO "Event" (${EVENT_COLUMNS}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::timestamp(3)[])`;
+
+/** The details as JSON text. PostgreSQL stores no NUL in text or JSON: one in a detail (a username a client sent) would lose its event. */
+const detailsText = (e: NewEvent) => JSON.stringify(e.details ?? {}, (_k, v: unknown) => (typeof v === "string" ? v.replaceAll("\u0000", "\uFFFD") : v));
 interface Waiter {
   seq: number;
   resolve: () => void;
@@ -98,9 +108,12 @@ export class EventStore implements DurableEvents {
   #stored = 0;
   #waiters: Waiter[] = [];
 
+  readonly #hot: HotSql | undefined;
+
   constructor(db: Prisma, log: Logger) {
     this.#db = db;
     this.#log = log;
+    this.#hot = hotSqlOf(db);
   }
 
   /** How many events were recorded so far (a request compares it before and after its work). */
@@ -193,18 +206,19 @@ export class EventStore implements DurableEvents {
     for (const w of ready) w.resolve();
   }
 
+  /** One transaction per batch: prepared statements where the database has them (db/hot-sql.ts), else Prisma. */
   async #insert(batch: readonly Queued[]): Promise<void> {
+    const hot = this.#hot;
+    if (hot?.provider === "sqlite") return hot.runAll(INSERT_EVENT, batch.map((e) => [randomUUID(), e.realmId, e.type, e.clientId ?? null, e.userId ?? null, e.ipAddress ?? null, e.error ?? null, detailsText(e), hot.timestamp(e.time)]));
+    if (hot?.provider === "postgresql") {
+      const columns: unknown[][] = [[], [], [], [], [], [], [], [], []];
+      for (const e of batch) [randomUUID(), e.realmId, e.type, e.clientId ?? null, e.userId ?? null, e.ipAddress ?? null, e.error ?? null, detailsText(e), hot.timestamp(e.time)].forEach((v, i) => columns[i]?.push(v));
+      return hot.run(INSERT_EVENTS_POSTGRES, columns);
+    }
     await this.#db.event.createMany({
       data: batch.map((e) => ({
-        realmId: e.realmId,
-        type: e.type,
-        clientId: e.clientId ?? null,
-        userId: e.userId ?? null,
-        ipAddress: e.ipAddress ?? null,
-        error: e.error ?? null,
-        // PostgreSQL stores no NUL in text or JSON: one in a detail (a username sent by a client) would lose the batch.
-        details: JSON.parse(JSON.stringify(e.details ?? {}, (_k, v: unknown) => (typeof v === "string" ? v.replaceAll("\u0000", "\uFFFD") : v))),
-        time: e.time,
+        realmId: e.realmId, type: e.type, clientId: e.clientId ?? null, userId: e.userId ?? null, ipAddress: e.ipAddress ?? null, error: e.error ?? null,
+        details: JSON.parse(detailsText(e)), time: e.time,
       })),
     });
   }
