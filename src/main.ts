@@ -29,8 +29,8 @@ const adminDeps = (s: Services) => ({ db: s.db.prisma, changed: () => {} });
 /** Errors whose message explains a mistake (exit 2, no stack trace). */
 async function isExplained(e: unknown): Promise<boolean> {
   if (e instanceof SettingsError || e instanceof X509ConfigError) return true;
-  const [admin, server, database, migrate, box] = await Promise.all([import("./admin/errors.ts"), import("./http/server.ts"), import("./db/database.ts"), import("./db/migrate.ts"), import("./config/secret-box.ts")]);
-  return [admin.ValidationError, admin.NotFoundError, admin.ConflictError, server.ListenError, database.DatabaseError, migrate.MigrationError, box.SecretBoxError].some((k) => e instanceof k);
+  const [admin, server, database, migrate, box, lock] = await Promise.all([import("./admin/errors.ts"), import("./http/server.ts"), import("./db/database.ts"), import("./db/migrate.ts"), import("./config/secret-box.ts"), import("./db/sqlite-lock.ts")]);
+  return [admin.ValidationError, admin.NotFoundError, admin.ConflictError, server.ListenError, database.DatabaseError, migrate.MigrationError, box.SecretBoxError, lock.DatabaseLockedError].some((k) => e instanceof k);
 }
 
 function program(settings: () => Settings): Command {

@@ -1,5 +1,6 @@
 // `x509-idp serve`: migrate, bootstrap on first start, then serve HTTPS (and HTTP when configured) until a signal.
 import path from "node:path";
+import { lockForServing } from "../db/sqlite-lock.ts";
 import { bootstrap, DEMO_REALM, type BootstrapResult, type DemoCredentials } from "../bootstrap.ts";
 import type { DemoPki } from "../demo/pki.ts";
 import type { Settings } from "../config/env.ts";
@@ -19,7 +20,15 @@ export interface Started {
 
 /** Starts everything; used by `serve` and by the integration tests. */
 export async function start(settings: Settings, log: Logger): Promise<Started> {
-  const services = await createServices(settings, log);
+  // One server per SQLite database (db/sqlite-lock.ts); PostgreSQL serves any number of nodes.
+  const lock = lockForServing(settings.databaseUrl);
+  let services: Services;
+  try {
+    services = await createServices(settings, log);
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   try {
     const boot = await bootstrap(services.db.prisma, settings);
     const tls = await loadTls({ dataDir: settings.dataDir, certFile: settings.tlsCertFile, keyFile: settings.tlsKeyFile, publicHost: new URL(settings.publicUrl).hostname });
@@ -32,10 +41,12 @@ export async function start(settings: Settings, log: Logger): Promise<Started> {
       async stop(o = { delayMs: 0, timeoutMs: 5000 }) {
         await server.shutdown(o);
         await services.close();
+        lock?.release();
       },
     };
   } catch (e) {
     await services.close();
+    lock?.release();
     throw e;
   }
 }

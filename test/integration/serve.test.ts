@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, runCli } from "../helpers/cli.ts";
-import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { freshDatabase, testDbKind, type TestDatabase } from "../helpers/db.ts";
 import { freePort } from "../helpers/server.ts";
 
 const sh = promisify(execFile);
@@ -134,4 +134,29 @@ describe("x509-idp serve", () => {
     expect(nodb.stderr).toContain("DATABASE_URL");
     expect(nodb.stderr).not.toContain("secret");
   });
+});
+
+describe.skipIf(testDbKind !== "sqlite")("one server per SQLite database", () => {
+  it("a second server on the same data folder refuses to start, naming the folder and the first; after the first stops it starts", async () => {
+    const db = await freshDatabase("sqlite");
+    dbs.push(db);
+    const first = serve(db, await freePort(), { IDP_DEMO: "false" });
+    await until(() => first.stderr().includes("listening on"), "the first server");
+    const second = serve(db, await freePort(), { IDP_DEMO: "false" });
+    expect(await second.exited).toBe(2);
+    expect(second.stderr()).toMatch(new RegExp(`another x509-idp \\(pid ${first.child.pid} on .*, serving since .*\\) serves the SQLite database ${db.url.replace(/^file:/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    expect(second.stderr()).not.toMatch(/\n\s+at /);
+    // CLI tools work beside the running server.
+    expect((await runCli(db, ["realm", "list"])).code).toBe(0);
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    const third = serve(db, await freePort(), { IDP_DEMO: "false" });
+    await until(() => third.stderr().includes("listening on"), "the third server");
+    third.child.kill("SIGKILL"); // a crash leaves no stale lock
+    await third.exited;
+    const fourth = serve(db, await freePort(), { IDP_DEMO: "false" });
+    await until(() => fourth.stderr().includes("listening on"), "a server after a crash");
+    fourth.child.kill("SIGTERM");
+    expect(await fourth.exited).toBe(0);
+  }, 120_000);
 });
