@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { importRealm } from "./admin/import.ts";
+import { importRealm, RealmExistsError } from "./admin/import.ts";
 import { MASTER_REALM } from "./admin/realms.ts";
 import { SettingsError, type Settings } from "./config/env.ts";
 import type { Prisma } from "./db/database.ts";
@@ -84,6 +84,20 @@ export async function ensureDemo(db: Prisma, settings: Settings): Promise<{ demo
 const password = () => randomBytes(12).toString("base64url");
 export const demoCredentialsFile = (dataDir: string) => path.join(dataDir, "demo-credentials.json");
 
+/**
+ * Whether this node created what `creating` creates: several nodes on one database may start at once, and the one
+ * that loses the race finds the realm made by another (a unique violation, or the realm already there).
+ */
+async function createdHere(creating: Promise<unknown>): Promise<boolean> {
+  try {
+    await creating;
+    return true;
+  } catch (e) {
+    if (e instanceof RealmExistsError || (e as { code?: unknown }).code === "P2002") return false;
+    throw e;
+  }
+}
+
 export async function bootstrap(db: Prisma, settings: Settings): Promise<BootstrapResult> {
   const realms = new RealmStore(db);
   const result: BootstrapResult = { createdMaster: false, createdDemo: false };
@@ -91,19 +105,18 @@ export async function bootstrap(db: Prisma, settings: Settings): Promise<Bootstr
     const problem = usernameProblem(settings.adminUser);
     if (problem) throw new SettingsError(`invalid configuration:\n  IDP_ADMIN_USER: ${problem}`);
     const adminPassword = settings.adminPassword ?? password();
-    await importRealm(db, {
+    const created = await createdHere(importRealm(db, {
       realm: MASTER_REALM,
       displayName: "x509-idp administration",
       clients: [{ clientId: "admin-cli", name: "Admin CLI", publicClient: true, standardFlowEnabled: false, directAccessGrantsEnabled: true }],
       users: [{ username: settings.adminUser, enabled: true, realmRoles: ["admin"], credentials: [{ type: "password", value: adminPassword }] }],
-    });
-    result.createdMaster = true;
-    if (!settings.adminPassword) result.adminPassword = adminPassword;
+    }, { mode: "create" }));
+    result.createdMaster = created;
+    if (created && !settings.adminPassword) result.adminPassword = adminPassword;
   }
   const file = demoCredentialsFile(settings.dataDir);
   if (settings.demo && result.createdMaster && !(await realms.findByName(DEMO_REALM))) {
-    await ensureDemo(db, settings);
-    result.createdDemo = true;
+    result.createdDemo = await createdHere(ensureDemo(db, settings));
   }
   if (settings.demo && fs.existsSync(file) && (await realms.findByName(DEMO_REALM))) {
     result.demo = JSON.parse(fs.readFileSync(file, "utf8")) as DemoCredentials;

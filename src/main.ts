@@ -24,7 +24,8 @@ async function withServices<T>(settings: Settings, fn: (s: Services) => Promise<
   }
 }
 
-const adminDeps = (s: Services) => ({ db: s.db.prisma, changed: () => {} });
+/** The CLI changes the database directly; the servers on it (PostgreSQL) hear of it at once. */
+const adminDeps = (s: Services) => ({ db: s.db.prisma, changed: (realm: string) => void s.db.changes.publish(realm) });
 
 /** Errors whose message explains a mistake (exit 2, no stack trace). */
 async function isExplained(e: unknown): Promise<boolean> {
@@ -59,7 +60,7 @@ function program(settings: () => Settings): Command {
     .description("create or update a realm with its clients and users (atomic, idempotent)")
     .action(async (file: string, o: RealmImportOptions) => {
       const { realmImport } = await import("./cli/realm.ts");
-      out(await withServices(settings(), (s) => realmImport(s.db.prisma, file, o, s.ldap.secrets)));
+      out(await withServices(settings(), (s) => realmImport(s.db.prisma, file, o, s.ldap.secrets, (realm) => s.db.changes.publish(realm))));
     });
   realm.command("export").argument("<realm>", "realm name").option("-o, --output <file>", "write to a file (mode 600) instead of stdout")
     .description("print the realm JSON, with secrets and passwords as argon2id hashes")

@@ -36,7 +36,7 @@ export interface Services {
 export async function createServices(settings: Settings, log: Logger, options: { migrate: boolean } = { migrate: true }): Promise<Services> {
   const loose = secureDataDir(settings.dataDir);
   if (loose.length) log.warn({ paths: loose.slice(0, 10) }, "could not make these paths in the data folder private to this account (mode 0700/0600)");
-  const db = await openDatabase(settings.databaseUrl, options);
+  const db = await openDatabase(settings.databaseUrl, { ...options, log });
   const events = new EventStore(db.prisma, log);
   const views = createViews();
   const revocation = createRevocationChecker(settings.revocation);
@@ -52,7 +52,7 @@ export async function createServices(settings: Settings, log: Logger, options: {
     }
   }
   const ldap = new LdapProviders(secrets, log, events);
-  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation, certificates, ldap, secrets });
+  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation, certificates, ldap, secrets }, db.changes);
   return {
     settings,
     log,

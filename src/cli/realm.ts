@@ -22,11 +22,14 @@ function readJsonFile(file: string): unknown {
   }
 }
 
-export async function realmImport(db: Prisma, file: string, o: RealmImportOptions = {}, secrets?: SecretBox): Promise<string> {
+/** `changed`: tells the servers on this database (db/change-feed.ts) that the realm changed. */
+export async function realmImport(db: Prisma, file: string, o: RealmImportOptions = {}, secrets?: SecretBox, changed?: (realm: string) => Promise<void>): Promise<string> {
   const input = readJsonFile(file);
   if (!o.keycloak) {
     if (o.trust?.length) throw new ValidationError(["--trust: only with --keycloak (x509-idp realm files carry x509.trustAnchors)"]);
-    return JSON.stringify(await importRealm(db, input, { ...(secrets && { secrets }) }), null, 2);
+    const summary = await importRealm(db, input, { ...(secrets && { secrets }) });
+    await changed?.(summary.realm);
+    return JSON.stringify(summary, null, 2);
   }
   const anchors = (o.trust ?? []).map((f) => {
     try {
@@ -37,6 +40,7 @@ export async function realmImport(db: Prisma, file: string, o: RealmImportOption
   });
   const { realm, notes } = convertKeycloakRealm(input, anchors);
   const summary = await importRealm(db, realm, { ...(secrets && { secrets }) });
+  await changed?.(summary.realm);
   return JSON.stringify({ ...summary, notes }, null, 2);
 }
 

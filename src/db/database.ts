@@ -7,6 +7,8 @@ import pg from "pg";
 import { cachingSqliteAdapter } from "./sqlite-adapter.ts";
 import { postgresHotSql, registerHotSql, sqliteHotSql } from "./hot-sql.ts";
 import { startCheckpointer, type Checkpointer } from "./sqlite-checkpointer.ts";
+import { localChangeFeed, postgresChangeFeed, type ChangeFeed } from "./change-feed.ts";
+import type { Logger } from "../log.ts";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient, Prisma as SqlitePrisma } from "#generated/sqlite/client.ts";
 import { PrismaClient as PostgresClient } from "#generated/postgresql/client.ts";
@@ -22,6 +24,8 @@ export type Tx = SqlitePrisma.TransactionClient;
 export interface Database {
   readonly provider: DbProvider;
   readonly prisma: Prisma;
+  /** Realm changes between the nodes of one database (change-feed.ts). */
+  readonly changes: ChangeFeed;
   /** Pending migrations and reachability, for /health/ready. */
   status(): Promise<MigrationStatus>;
   close(): Promise<void>;
@@ -98,15 +102,17 @@ export async function applyMigrations(url: string): Promise<string[]> {
   }
 }
 
-export async function openDatabase(url: string, options: { migrate: boolean } = { migrate: true }): Promise<Database> {
+export async function openDatabase(url: string, options: { migrate: boolean; log?: Logger } = { migrate: true }): Promise<Database> {
   if (options.migrate) await applyMigrations(url);
   const provider: DbProvider = isPostgresUrl(url) ? "postgresql" : "sqlite";
   let prisma: Prisma;
   let checkpointer: Checkpointer | undefined;
+  let changes = localChangeFeed();
   if (provider === "postgresql") {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     prisma = new PostgresClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) as unknown as Prisma;
     registerHotSql(prisma, postgresHotSql(pool));
+    changes = postgresChangeFeed(url, pool, options.log);
   } else {
     const sqlite = cachingSqliteAdapter({ url: `file:${sqliteFile(url)}`, timeout: 10_000 });
     prisma = new SqliteClient({ adapter: sqlite.factory });
@@ -126,6 +132,7 @@ export async function openDatabase(url: string, options: { migrate: boolean } = 
   return {
     provider,
     prisma,
+    changes,
     async status() {
       const conn = await migrationConnection(url);
       try {
@@ -135,6 +142,7 @@ export async function openDatabase(url: string, options: { migrate: boolean } = 
       }
     },
     async close() {
+      await changes.close();
       await checkpointer?.stop();
       await prisma.$disconnect();
     },

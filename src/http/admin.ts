@@ -65,7 +65,7 @@ const date = (v: unknown, name: string, endOfDay = false): Date | undefined => {
 
 export function adminRoutes(deps: AdminRouteDeps): Router {
   const admin: AdminDeps & { secrets: SecretBox; ldap: LdapProviders } = {
-    db: deps.db, changed: (realm) => deps.registry.invalidate(realm), secrets: deps.ldap.secrets, ldap: deps.ldap,
+    db: deps.db, changed: (realm) => deps.registry.changed(realm), secrets: deps.ldap.secrets, ldap: deps.ldap,
   };
   const router = new Router({ prefix: "/admin/realms" });
   router.use(adminAuth(deps));

@@ -40,7 +40,12 @@ export async function ensureSigningKeys(db: Tx, box: SecretBox, realmId: string)
   const missing = SIGNING_ALGS.filter((alg) => !rows.some((r) => r.alg === alg));
   for (const alg of missing) {
     const jwk = generateSigningKey(alg);
-    await db.signingKey.create({ data: { kid: jwk.kid, realmId, alg, privateJwk: box.seal(JSON.stringify(jwk), SEALED.signingKey(realmId, jwk.kid)) } });
+    try {
+      await db.signingKey.create({ data: { kid: jwk.kid, realmId, alg, privateJwk: box.seal(JSON.stringify(jwk), SEALED.signingKey(realmId, jwk.kid)) } });
+    } catch (e) {
+      // Another node created this realm's key first (one key per realm, algorithm and priority): that one is used.
+      if ((e as { code?: unknown }).code !== "P2002") throw e;
+    }
   }
   if (missing.length) rows = await load();
   return rows.map((r) => JSON.parse(box.open(r.privateJwk, SEALED.signingKey(realmId, r.kid))) as PrivateJwk);

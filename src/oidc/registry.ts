@@ -1,8 +1,9 @@
-// One oidc-provider per realm, built on first use and cached. A realm's row is re-read at most every few seconds and
-// the provider rebuilt when the realm changed, so several instances on one database converge without a message bus;
-// changes made through this instance's admin API take effect at once (invalidate()).
+// One oidc-provider per realm, built on first use and cached. A change made on any node drops the cached realm on every
+// node at once (changed(), db/change-feed.ts: PostgreSQL LISTEN/NOTIFY); as a fallback a realm's row is re-read at
+// most every few seconds and the provider rebuilt when the realm changed.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Provider } from "oidc-provider";
+import type { ChangeFeed } from "../db/change-feed.ts";
 import { RealmStore, type Realm } from "../realms/realm-store.ts";
 import { loadX509Settings, type X509Settings } from "../realms/x509-settings.ts";
 import { RealmUsers } from "../users/federation.ts";
@@ -34,9 +35,20 @@ export class RealmRegistry {
   readonly #realms: RealmStore;
   readonly #entries = new Map<string, Entry>();
 
-  constructor(deps: RealmProviderDeps) {
+  readonly #changes: ChangeFeed | undefined;
+
+  /** `changes`: other nodes' realm changes drop this node's cached realm at once (db/change-feed.ts). */
+  constructor(deps: RealmProviderDeps, changes?: ChangeFeed) {
     this.#deps = deps;
     this.#realms = new RealmStore(deps.db);
+    this.#changes = changes;
+    changes?.subscribe((realm) => this.invalidate(realm));
+  }
+
+  /** A realm (or its clients, users' settings…) changed here: forget it, and tell the other nodes. */
+  changed(name: string): void {
+    this.invalidate(name);
+    void this.#changes?.publish(name);
   }
 
   /** The realm's runtime, or undefined when no such realm exists. */

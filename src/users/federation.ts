@@ -163,9 +163,12 @@ export class RealmUsers {
       const created = await this.#db.$transaction((tx) => new UserStore(tx).createLinked(this.realm.id, { ...profile, realmRoles: [] }, { federationLink: LDAP_LINK, ldapId: entry.id }));
       return { ...created, ldapDn: entry.dn };
     } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      // Another node linked this entry at the same moment: its record is this one's.
+      const linked = existing ? undefined : await this.store.findByLdapId(this.realm.id, entry.id);
+      if (linked) return { ...linked, ldapDn: entry.dn };
       // Another user (local, or linked to another entry) has this username or e-mail: two accounts claim one name.
-      if (isUniqueViolation(e)) throw new DirectoryDuplicateError(2, `the LDAP user "${entry.username}" has the username or e-mail of another user`);
-      throw e;
+      throw new DirectoryDuplicateError(2, `the LDAP user "${entry.username}" has the username or e-mail of another user`);
     }
   }
 }

@@ -38,6 +38,26 @@ interface Row {
   rolled_back_at: unknown;
 }
 
+describe("data kept across migrations", () => {
+  it("two keys a realm got of one algorithm (two nodes racing) stay, the older signing, the other for verification", async () => {
+    const { db, conn } = await fresh();
+    const files = readMigrations(committed, provider);
+    const at = files.findIndex((f) => f.name.endsWith("_signing_key_per_algorithm"));
+    expect(at).toBeGreaterThan(0);
+    await migrate(conn, files.slice(0, at));
+    const now = Date.now();
+    const ts = (ms: number) => (provider === "sqlite" ? new Date(ms).toISOString().replace("Z", "+00:00") : new Date(ms).toISOString());
+    await conn.query(`INSERT INTO "Realm" ("id", "name", "cookieKeys", "updatedAt") VALUES ('r1', 'raced', '', $1)`.replace("$1", provider === "sqlite" ? "?" : "$1"), [ts(now)]);
+    for (const [kid, ms] of [["older", now - 1000], ["newer", now]] as const) {
+      const sql = `INSERT INTO "SigningKey" ("kid", "realmId", "alg", "privateJwk", "priority", "createdAt") VALUES ($1, 'r1', 'ES256', '{}', 100, $2)`;
+      await conn.query(provider === "sqlite" ? sql.replace("$1", "?").replace("$2", "?") : sql, [kid, ts(ms)]);
+    }
+    await migrate(conn, files);
+    const rows = await conn.query<{ kid: string; priority: number | bigint }>(`SELECT "kid", "priority" FROM "SigningKey" ORDER BY "kid"`);
+    expect(rows.map((r) => [r.kid, Number(r.priority)])).toEqual([["newer", -1], ["older", 100]]);
+  });
+});
+
 describe("migration runner", () => {
   it("applies each migration once and records it as Prisma does", async () => {
     const { db, conn } = await fresh();
