@@ -39,6 +39,10 @@ const schema = z
     IDP_TRUSTED_PROXIES: z.string().optional(),
     IDP_X509_LOOKUP: z.enum(LOOKUP_IDS).default("tls"),
     IDP_SHUTDOWN_DELAY: z.coerce.number().min(0).max(300).default(1),
+    IDP_REQUEST_TIMEOUT: z.coerce.number().min(1).max(600).default(10),
+    IDP_TLS_HANDSHAKE_TIMEOUT: z.coerce.number().min(1).max(600).default(10),
+    IDP_KEEPALIVE_TIMEOUT: z.coerce.number().min(1).max(3600).default(65),
+    IDP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(128),
     IDP_SHUTDOWN_TIMEOUT: z.coerce.number().min(0).max(3600).default(25),
     IDP_SECRET_KEY: z.string().min(32, "at least 32 characters (e.g. openssl rand -base64 32)").optional(),
     IDP_SECRET_KEY_PREVIOUS: z.string().min(32, "at least 32 characters: the key used before IDP_SECRET_KEY (or the content of data/secret.key)").optional(),
@@ -77,6 +81,17 @@ export interface Settings {
   previousSecretKey: string | undefined;
   /** Graceful shutdown: how long requests are still accepted (readiness already 503), then how long they may take. */
   shutdown: { delayMs: number; timeoutMs: number };
+  connections: ConnectionSettings;
+}
+
+/** Limits on what one client holds: slow requests, handshakes, idle connections, connections per address. */
+export interface ConnectionSettings {
+  /** Receiving a request's headers and body (not answering it). */
+  requestTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** 0: no limit. Trusted proxies are not limited. */
+  maxPerAddress: number;
 }
 
 export interface RevocationSettings {
@@ -170,5 +185,11 @@ export function loadSettings(given: Record<string, string | undefined> = process
     secretKey: e.IDP_SECRET_KEY,
     previousSecretKey: e.IDP_SECRET_KEY_PREVIOUS,
     shutdown: { delayMs: e.IDP_SHUTDOWN_DELAY * 1000, timeoutMs: e.IDP_SHUTDOWN_TIMEOUT * 1000 },
+    connections: {
+      requestTimeoutMs: e.IDP_REQUEST_TIMEOUT * 1000,
+      handshakeTimeoutMs: e.IDP_TLS_HANDSHAKE_TIMEOUT * 1000,
+      keepAliveTimeoutMs: e.IDP_KEEPALIVE_TIMEOUT * 1000,
+      maxPerAddress: e.IDP_MAX_CONNECTIONS_PER_ADDRESS,
+    },
   };
 }

@@ -43,6 +43,11 @@ export function postgresChangeFeed(url: string, pool: pg.Pool, log?: Logger): Ch
       retry(e);
       return;
     }
+    if (closed) {
+      // closed while connecting: nobody else would end this connection, and it would keep the process alive
+      await c.end().catch(() => undefined);
+      return;
+    }
     client = c;
     if (attempt > 0) {
       log?.info("listening for realm changes again");

@@ -3,7 +3,11 @@
 // and per request, what a certificate means.
 import https from "node:https";
 import http from "node:http";
+import type net from "node:net";
 import type { AddressInfo } from "node:net";
+import type { ConnectionSettings } from "../config/env.ts";
+import type { Logger } from "../log.ts";
+import type { TrustedProxies } from "../net/trusted-proxies.ts";
 import { sweepExpired } from "../oidc/adapter.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
 import type { Services } from "../services.ts";
@@ -23,6 +27,8 @@ export interface RunningServer {
 }
 
 const SWEEP_EVERY_MS = 60_000;
+/** How often Node checks requests against their timeouts (its default, 30 s, lets a slow client hold on twice as long). */
+const CHECK_EVERY_MS = 1000;
 
 /** A start-up problem the operator can fix; main prints its message without a stack trace. */
 export class ListenError extends Error {}
@@ -42,11 +48,45 @@ function listen(server: http.Server, port: number, host: string, variable: strin
   });
 }
 
-function tune(server: http.Server): void {
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 60_000;
+/** Timeouts against slow and idle clients (IDP_REQUEST_TIMEOUT, IDP_KEEPALIVE_TIMEOUT), checked every second. */
+function tune(server: http.Server, c: ConnectionSettings): void {
+  server.requestTimeout = c.requestTimeoutMs;
+  server.headersTimeout = c.requestTimeoutMs;
+  // Above the idle timeout of the proxies in front (nginx: 60 s), so that a proxy never reuses a closing connection.
+  server.keepAliveTimeout = c.keepAliveTimeoutMs;
   server.maxHeadersCount = 200;
+}
+
+/**
+ * At most `max` open connections per client address, on all ports together (0: no limit); trusted proxies, which
+ * carry everyone's connections, are not limited. A refused connection is closed at once, with one log line per
+ * address and minute. Attach the listener it returns to every server's "connection" event.
+ */
+function connectionLimit(max: number, trusted: TrustedProxies, log: Logger): (socket: net.Socket) => void {
+  if (max <= 0) return () => undefined;
+  const open = new Map<string, number>();
+  const warned = new Map<string, number>();
+  return (socket) => {
+    const address = socket.remoteAddress ?? "";
+    if (trusted.contains(address)) return;
+    const n = (open.get(address) ?? 0) + 1;
+    if (n > max) {
+      socket.destroy();
+      const now = Date.now();
+      if ((warned.get(address) ?? 0) < now - 60_000) {
+        warned.set(address, now);
+        if (warned.size > 10_000) warned.clear();
+        log.warn({ address, max }, "connection refused: this address has IDP_MAX_CONNECTIONS_PER_ADDRESS connections open");
+      }
+      return;
+    }
+    open.set(address, n);
+    socket.once("close", () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+  };
 }
 
 export async function startServers(services: Services, tls: TlsMaterial): Promise<RunningServer> {
@@ -56,8 +96,14 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
   // A forwarded certificate chain is larger than Node's default 16 KiB of header fields allows.
   const maxHeaderSize = services.certificates.headers.length > 0 ? 64 * 1024 : undefined;
 
-  const secure = https.createServer({ key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(maxHeaderSize && { maxHeaderSize }) }, callback);
-  tune(secure);
+  const c = settings.connections;
+  const secure = https.createServer({
+    key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(maxHeaderSize && { maxHeaderSize }),
+    handshakeTimeout: c.handshakeTimeoutMs, connectionsCheckingInterval: CHECK_EVERY_MS,
+  }, callback);
+  tune(secure, c);
+  const limit = connectionLimit(c.maxPerAddress, settings.trustedProxies, log);
+  secure.on("connection", limit);
   // A connection's client certificate is read once (http/client-certificate.ts): it must not change underneath.
   secure.on("secureConnection", (socket) => {
     socket.disableRenegotiation();
@@ -70,8 +116,9 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
 
   let httpPort: number | undefined;
   if (settings.httpPort !== undefined) {
-    const plain = http.createServer({ ...(maxHeaderSize && { maxHeaderSize }) }, callback);
-    tune(plain);
+    const plain = http.createServer({ ...(maxHeaderSize && { maxHeaderSize }), connectionsCheckingInterval: CHECK_EVERY_MS }, callback);
+    tune(plain, c);
+    plain.on("connection", limit);
     httpPort = await listen(plain, settings.httpPort, settings.host, "IDP_HTTP_PORT").catch(async (e: unknown) => {
       await new Promise((r) => secure.close(r));
       throw e;

@@ -8,22 +8,19 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent, fetch } from "undici";
 import { Browser, formOf } from "../helpers/browser.ts";
-import { ROOT } from "../helpers/cli.ts";
 import { freshDatabase, tempDir, testDbKind, type TestDatabase } from "../helpers/db.ts";
 import { freePort, sbin, waitForPort } from "../helpers/ports.ts";
+import { serveProcess, type ServeProcess } from "../helpers/serve-process.ts";
 
 const PASSWORD = "cluster-admin-password";
 const SECRET_KEY = "the-cluster's-shared-secret-key-32+chars";
 const PROXY_ADDRESS = "127.0.0.2";
 const REDIRECT = "https://app.example.test/callback";
 
-interface Node {
+interface Node extends ServeProcess {
   name: string;
-  child: ChildProcess;
   httpPort: number;
   dataDir: string;
-  exited: Promise<unknown>;
-  output: () => string;
 }
 
 let db: TestDatabase;
@@ -40,18 +37,13 @@ const direct = (n: Node) => `http://127.0.0.1:${n.httpPort}`;
 async function startNode(name: string): Promise<Node> {
   const dataDir = tempDir(`x509idp-${name}-`);
   const httpPort = await freePort();
-  const child = spawn(path.join(ROOT, "bin/x509-idp"), ["serve"], {
-    cwd: dataDir,
+  const server = serveProcess({ url: db.url, dataDir }, {
     env: {
-      PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: db.url, IDP_DATA_DIR: dataDir, IDP_HOST: "127.0.0.1",
       IDP_HTTPS_PORT: String(await freePort()), IDP_HTTP_PORT: String(httpPort), IDP_PUBLIC_URL: `https://localhost:${proxyPort}`,
-      IDP_TRUSTED_PROXIES: `${PROXY_ADDRESS}/32`, IDP_SECRET_KEY: SECRET_KEY, IDP_ADMIN_PASSWORD: PASSWORD, IDP_DEMO: "false", IDP_LOG_LEVEL: "warn", IDP_SHUTDOWN_DELAY: "0",
+      IDP_TRUSTED_PROXIES: `${PROXY_ADDRESS}/32`, IDP_SECRET_KEY: SECRET_KEY, IDP_ADMIN_PASSWORD: PASSWORD, IDP_DEMO: "false", IDP_SHUTDOWN_DELAY: "0",
     },
-    stdio: ["ignore", "ignore", "pipe"],
   });
-  let out = "";
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  return { name, child, httpPort, dataDir, exited: new Promise((r) => child.on("exit", r)), output: () => out };
+  return { ...server, name, httpPort, dataDir };
 }
 
 beforeAll(async () => {
@@ -60,7 +52,7 @@ beforeAll(async () => {
   proxyPort = await freePort();
   // Both at the same moment, on a database nobody bootstrapped yet.
   nodes = await Promise.all([startNode("a"), startNode("b")]);
-  for (const n of nodes) await waitForPort(n.httpPort, { ms: 60_000, exitCode: () => n.child.exitCode, output: n.output });
+  for (const n of nodes) await n.listening(n.httpPort);
   const tls = path.join(nodes[0]?.dataDir ?? "", "tls");
   const dir = tempDir("x509idp-cluster-haproxy-");
   fs.writeFileSync(path.join(dir, "tls.pem"), `${fs.readFileSync(path.join(tls, "server.crt"), "utf8").trim()}\n${fs.readFileSync(path.join(tls, "server.key"), "utf8").trim()}\n`, { mode: 0o600 });

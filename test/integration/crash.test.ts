@@ -1,15 +1,14 @@
 // kill -9 under load loses nothing acknowledged (issue #12, item 3): every token answered 200 before the kill has
 // its event and is stored after a restart, on SQLite and PostgreSQL.
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Agent, fetch } from "undici";
 import { openDatabase } from "../../src/db/database.ts";
 import { storageId } from "../../src/oidc/adapter.ts";
-import { ROOT } from "../helpers/cli.ts";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
-import { freePort, waitForPort } from "../helpers/ports.ts";
+import { freePort } from "../helpers/ports.ts";
+import { serveProcess } from "../helpers/serve-process.ts";
 
 const dbs: TestDatabase[] = [];
 afterAll(async () => {
@@ -18,16 +17,8 @@ afterAll(async () => {
 
 const PASSWORD = "crash-admin-password";
 
-function serve(db: TestDatabase, port: number): { child: ChildProcess; exited: Promise<unknown>; output: () => string } {
-  const child = spawn(path.join(ROOT, "bin/x509-idp"), ["serve"], {
-    cwd: db.dataDir,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: db.url, IDP_DATA_DIR: db.dataDir, IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1", IDP_PUBLIC_URL: `https://localhost:${port}`, IDP_ADMIN_PASSWORD: PASSWORD, IDP_DEMO: "false", IDP_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let out = "";
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  return { child, exited: new Promise((r) => child.on("exit", r)), output: () => out };
-}
+const serve = (db: TestDatabase, port: number) =>
+  serveProcess(db, { env: { IDP_HTTPS_PORT: String(port), IDP_PUBLIC_URL: `https://localhost:${port}`, IDP_ADMIN_PASSWORD: PASSWORD, IDP_DEMO: "false" } });
 
 describe("kill -9 under load", () => {
   it("every token answered before the kill has its event (CLIENT_LOGIN) and is stored", async () => {
@@ -35,7 +26,7 @@ describe("kill -9 under load", () => {
     dbs.push(db);
     const port = await freePort();
     const first = serve(db, port);
-    await waitForPort(port, { ms: 60_000, exitCode: () => first.child.exitCode, output: first.output });
+    await first.listening(port);
     const agent = new Agent({ connect: { ca: fs.readFileSync(path.join(db.dataDir, "tls", "ca.crt"), "utf8") }, connections: 8 });
     const base = `https://localhost:${port}`;
     const admin = (await (await fetch(`${base}/realms/master/protocol/openid-connect/token`, { method: "POST", dispatcher: agent, body: new URLSearchParams({ grant_type: "password", client_id: "admin-cli", username: "admin", password: PASSWORD }) })).json()) as { access_token: string };
@@ -85,7 +76,7 @@ describe("kill -9 under load", () => {
     }
     // And it starts again cleanly.
     const second = serve(db, port);
-    await waitForPort(port, { ms: 60_000, exitCode: () => second.child.exitCode, output: second.output });
+    await second.listening(port);
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
   }, 120_000);

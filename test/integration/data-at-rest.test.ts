@@ -2,7 +2,6 @@
 // account's alone (0700 folders, 0600 files, whatever the umask); the database holds no live token, session cookie,
 // private signing key or cookie key, only hashes and sealed values; rows an older release wrote in clear are re-keyed
 // and sealed at start (the tokens keep working); IDP_SECRET_KEY can be rotated with IDP_SECRET_KEY_PREVIOUS.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
@@ -11,10 +10,10 @@ import * as oidc from "openid-client";
 import { SecretBox, SEALED } from "../../src/config/secret-box.ts";
 import { storageId } from "../../src/oidc/adapter.ts";
 import { Browser } from "../helpers/browser.ts";
-import { ROOT } from "../helpers/cli.ts";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import { APP_SECRET, REDIRECT, seedAcme } from "../helpers/fixtures.ts";
-import { freePort, waitForPort } from "../helpers/ports.ts";
+import { freePort } from "../helpers/ports.ts";
+import { serveProcess } from "../helpers/serve-process.ts";
 import { loginWithPassword, relyingParty } from "../helpers/rp.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
@@ -83,20 +82,13 @@ describe("the data folder", () => {
     fs.writeFileSync(path.join(db.dataDir, "left-by-an-older-release.txt"), "x", { mode: 0o644 });
     fs.chmodSync(path.join(db.dataDir, "left-by-an-older-release.txt"), 0o644);
     const port = await freePort();
-    const child = spawn("sh", ["-c", `umask 022; exec "${path.join(ROOT, "bin/x509-idp")}" serve`], {
-      cwd: db.dataDir,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: db.url, IDP_DATA_DIR: db.dataDir, IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1", IDP_LOG_LEVEL: "warn" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const server = serveProcess(db, { shellPrefix: "umask 022", env: { IDP_HTTPS_PORT: String(port) } });
     try {
-      await waitForPort(port, { ms: 60_000, exitCode: () => child.exitCode, output: () => err });
-      for (let i = 0; i < 50 && !err.includes("redirect_uri="); i++) await new Promise((r) => setTimeout(r, 100));
+      await server.listening(port);
+      for (let i = 0; i < 50 && !server.output().includes("redirect_uri="); i++) await new Promise((r) => setTimeout(r, 100));
     } finally {
-      child.kill("SIGTERM");
-      await exited;
+      server.child.kill("SIGTERM");
+      await server.exited;
     }
     const all = modes(db.dataDir);
     expect(all.map((m) => m.path)).toEqual(expect.arrayContaining(["secret.key", "tls", path.join("tls", "server.key"), "demo-pki", "demo-credentials.json", "left-by-an-older-release.txt"]));

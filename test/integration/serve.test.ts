@@ -1,7 +1,7 @@
 // The real `x509-idp serve` process, as a newcomer runs it: it prints the administrator's password once and a curl
 // command for the demo realm that works exactly as printed, and stops cleanly on SIGTERM. Start-up mistakes are
 // one clear line, no stack trace.
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import net from "node:net";
 import { promisify } from "node:util";
 import path from "node:path";
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, runCli } from "../helpers/cli.ts";
 import { freshDatabase, testDbKind, type TestDatabase } from "../helpers/db.ts";
 import { freePort } from "../helpers/server.ts";
+import { serveProcess } from "../helpers/serve-process.ts";
 
 const sh = promisify(execFile);
 const dbs: TestDatabase[] = [];
@@ -16,23 +17,8 @@ afterAll(async () => {
   for (const d of dbs) await d.drop();
 });
 
-interface Running {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function serve(db: TestDatabase, port: number, env: Record<string, string> = {}): Running {
-  const child = spawn(path.join(ROOT, "bin/x509-idp"), ["serve"], {
-    cwd: path.dirname(db.dataDir),
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: db.url, IDP_DATA_DIR: db.dataDir, IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let err = "";
-  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, stderr: () => err, exited };
-}
+const serve = (db: TestDatabase, port: number, env: Record<string, string> = {}) =>
+  serveProcess(db, { cwd: path.dirname(db.dataDir), env: { IDP_HTTPS_PORT: String(port), IDP_LOG_LEVEL: "info", ...env } });
 
 async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
@@ -48,8 +34,8 @@ describe("x509-idp serve", () => {
     dbs.push(db);
     const port = await freePort();
     const first = serve(db, port);
-    await until(() => first.stderr().includes("redirect_uri="), "the start-up banner");
-    const banner = first.stderr();
+    await until(() => first.output().includes("redirect_uri="), "the start-up banner");
+    const banner = first.output();
     const adminPassword = /password \(shown once\): (\S+)/.exec(banner)?.[1];
     expect(adminPassword).toMatch(/^[A-Za-z0-9_-]{16}$/);
     const curl = banner.slice(banner.indexOf("  curl ")).split("\n").slice(0, 3).join("\n");
@@ -75,8 +61,8 @@ describe("x509-idp serve", () => {
     expect(await first.exited).toBe(0);
 
     const second = serve(db, port);
-    await until(() => second.stderr().includes("redirect_uri="), "the second start-up banner");
-    expect(second.stderr()).not.toContain("shown once");
+    await until(() => second.output().includes("redirect_uri="), "the second start-up banner");
+    expect(second.output()).not.toContain("shown once");
     const admin = await sh("curl", ["-s", "--cacert", path.join(db.dataDir, "tls/ca.crt"), `https://localhost:${port}/realms/master/protocol/openid-connect/token`,
       "-d", "grant_type=password", "-d", "client_id=admin-cli", "-d", "username=admin", "-d", `password=${adminPassword}`]);
     expect(JSON.parse(admin.stdout).access_token).toBeTruthy();
@@ -95,7 +81,7 @@ describe("x509-idp serve", () => {
     const again = await runCli(db, ["demo"], { env }); // idempotent
     expect(again.code, again.stderr).toBe(0);
     const running = serve(db, port, { IDP_DEMO: "false" });
-    await until(() => running.stderr().includes("listening"), "the start-up banner");
+    await until(() => running.output().includes("listening"), "the start-up banner");
     const certCurl = again.stdout.slice(again.stdout.indexOf("  curl -s --cacert", again.stdout.indexOf("client certificate"))).split("\n").slice(0, 2).join("\n");
     const tokens = JSON.parse((await sh("sh", ["-c", certCurl], { cwd: ROOT })).stdout) as Record<string, string>;
     expect(tokens.access_token, JSON.stringify(tokens)).toBeTruthy();
@@ -108,7 +94,7 @@ describe("x509-idp serve", () => {
     dbs.push(db);
     const first = await runCli(db, ["migrate"]);
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout).applied).toEqual([expect.stringMatching(/^\d{14}_init$/), expect.stringMatching(/^\d{14}_realm_x509$/), expect.stringMatching(/^\d{14}_ldap_federation$/), expect.stringMatching(/^\d{14}_brute_force_policy$/)]);
+    expect(JSON.parse(first.stdout).applied).toEqual([expect.stringMatching(/^\d{14}_init$/), expect.stringMatching(/^\d{14}_realm_x509$/), expect.stringMatching(/^\d{14}_ldap_federation$/), expect.stringMatching(/^\d{14}_brute_force_policy$/), expect.stringMatching(/^\d{14}_signing_key_per_algorithm$/)]);
     const second = await runCli(db, ["migrate"]);
     expect(JSON.parse(second.stdout)).toEqual({ applied: [] });
   });
@@ -141,21 +127,21 @@ describe.skipIf(testDbKind !== "sqlite")("one server per SQLite database", () =>
     const db = await freshDatabase("sqlite");
     dbs.push(db);
     const first = serve(db, await freePort(), { IDP_DEMO: "false" });
-    await until(() => first.stderr().includes("listening on"), "the first server");
+    await until(() => first.output().includes("listening on"), "the first server");
     const second = serve(db, await freePort(), { IDP_DEMO: "false" });
     expect(await second.exited).toBe(2);
-    expect(second.stderr()).toMatch(new RegExp(`another x509-idp \\(pid ${first.child.pid} on .*, serving since .*\\) serves the SQLite database ${db.url.replace(/^file:/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
-    expect(second.stderr()).not.toMatch(/\n\s+at /);
+    expect(second.output()).toMatch(new RegExp(`another x509-idp \\(pid ${first.child.pid} on .*, serving since .*\\) serves the SQLite database ${db.url.replace(/^file:/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    expect(second.output()).not.toMatch(/\n\s+at /);
     // CLI tools work beside the running server.
     expect((await runCli(db, ["realm", "list"])).code).toBe(0);
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);
     const third = serve(db, await freePort(), { IDP_DEMO: "false" });
-    await until(() => third.stderr().includes("listening on"), "the third server");
+    await until(() => third.output().includes("listening on"), "the third server");
     third.child.kill("SIGKILL"); // a crash leaves no stale lock
     await third.exited;
     const fourth = serve(db, await freePort(), { IDP_DEMO: "false" });
-    await until(() => fourth.stderr().includes("listening on"), "a server after a crash");
+    await until(() => fourth.output().includes("listening on"), "a server after a crash");
     fourth.child.kill("SIGTERM");
     expect(await fourth.exited).toBe(0);
   }, 120_000);

@@ -2,15 +2,14 @@
 // at once, requests still arrive for IDP_SHUTDOWN_DELAY, then the listener closes and every accepted request is
 // answered (one whose body was only half sent included) before the events are flushed, the database closed and the
 // process exits 0. Nothing is reset, nothing lost.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import tls from "node:tls";
 import { afterAll, describe, expect, it } from "vitest";
 import { Agent, fetch } from "undici";
-import { ROOT } from "../helpers/cli.ts";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
-import { freePort, waitForPort } from "../helpers/ports.ts";
+import { freePort } from "../helpers/ports.ts";
+import { serveProcess } from "../helpers/serve-process.ts";
 
 const dbs: TestDatabase[] = [];
 afterAll(async () => {
@@ -24,20 +23,15 @@ describe("SIGTERM under load", () => {
     const db = await freshDatabase();
     dbs.push(db);
     const port = await freePort();
-    const child = spawn(path.join(ROOT, "bin/x509-idp"), ["serve"], {
-      cwd: db.dataDir,
+    const server = serveProcess(db, {
       env: {
-        PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: db.url, IDP_DATA_DIR: db.dataDir, IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1",
-        IDP_PUBLIC_URL: `https://localhost:${port}`, IDP_ADMIN_PASSWORD: ADMIN_PASSWORD, IDP_DEMO: "false", IDP_LOG_LEVEL: "info", IDP_SHUTDOWN_DELAY: "1", IDP_SHUTDOWN_TIMEOUT: "10",
+        IDP_HTTPS_PORT: String(port), IDP_PUBLIC_URL: `https://localhost:${port}`, IDP_ADMIN_PASSWORD: ADMIN_PASSWORD, IDP_DEMO: "false", IDP_LOG_LEVEL: "info",
+        IDP_SHUTDOWN_DELAY: "1", IDP_SHUTDOWN_TIMEOUT: "10",
       },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const { child, exited } = server;
     try {
-      await waitForPort(port, { ms: 60_000, exitCode: () => child.exitCode, output: () => output });
+      await server.listening(port);
       const ca = fs.readFileSync(path.join(db.dataDir, "tls", "ca.crt"), "utf8");
       const agent = new Agent({ connect: { ca }, connections: 40 });
       const url = `https://localhost:${port}`;
@@ -77,8 +71,8 @@ describe("SIGTERM under load", () => {
       expect(results.filter((r) => r.status !== 200)).toEqual([]);
       expect(await exited).toBe(0);
       await agent.close().catch(() => undefined);
-      expect(output).not.toMatch(/Cannot use a pool after calling end|"level":50/);
-      expect(output).toContain('"msg":"stopped"');
+      expect(server.output()).not.toMatch(/Cannot use a pool after calling end|"level":50/);
+      expect(server.output()).toContain('"msg":"stopped"');
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
