@@ -14,6 +14,7 @@ import { secureDataDir } from "./config/data-dir.ts";
 import { sealAtRest } from "./oidc/seal-at-rest.ts";
 import { LdapProviders } from "./ldap/providers.ts";
 import { Lifecycle } from "./http/lifecycle.ts";
+import { Metrics } from "./metrics.ts";
 
 export interface Services {
   settings: Settings;
@@ -30,6 +31,8 @@ export interface Services {
   ldap: LdapProviders;
   /** Serving or draining (graceful shutdown), and the requests in flight. */
   lifecycle: Lifecycle;
+  /** What GET /metrics reports. */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -37,9 +40,11 @@ export async function createServices(settings: Settings, log: Logger, options: {
   const loose = secureDataDir(settings.dataDir);
   if (loose.length) log.warn({ paths: loose.slice(0, 10) }, "could not make these paths in the data folder private to this account (mode 0700/0600)");
   const db = await openDatabase(settings.databaseUrl, { ...options, log });
-  const events = new EventStore(db.prisma, log);
+  // The sources are read when scraped, once everything below exists.
+  const metrics: Metrics = new Metrics({ events: () => events, database: () => db.stats(), ldap: () => ldap.status() });
+  const events = new EventStore(db.prisma, log, (e) => metrics.event(e));
   const views = createViews();
-  const revocation = createRevocationChecker(settings.revocation);
+  const revocation = createRevocationChecker(settings.revocation, Date.now, metrics);
   const certificates = new ClientCertificates(createLookup(settings.x509Lookup.id, settings.x509Lookup.options));
   const secrets = openSecretBox(settings.secretKey, settings.dataDir, settings.previousSecretKey ? [settings.previousSecretKey] : []);
   if (options.migrate) {
@@ -51,8 +56,8 @@ export async function createServices(settings: Settings, log: Logger, options: {
       throw e;
     }
   }
-  const ldap = new LdapProviders(secrets, log, events);
-  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation, certificates, ldap, secrets }, db.changes);
+  const ldap = new LdapProviders(secrets, log, events, metrics);
+  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation, certificates, ldap, secrets, metrics }, db.changes);
   return {
     settings,
     log,
@@ -64,6 +69,7 @@ export async function createServices(settings: Settings, log: Logger, options: {
     certificates,
     ldap,
     lifecycle: new Lifecycle(),
+    metrics,
     async close() {
       await ldap.close();
       await events.flush();

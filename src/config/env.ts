@@ -44,6 +44,8 @@ const schema = z
     IDP_KEEPALIVE_TIMEOUT: z.coerce.number().min(1).max(3600).default(65),
     IDP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(128),
     IDP_SHUTDOWN_TIMEOUT: z.coerce.number().min(0).max(3600).default(25),
+    IDP_METRICS_PORT: port.optional(),
+    IDP_METRICS_TOKEN: z.string().min(16, "at least 16 characters (e.g. openssl rand -hex 32)").regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces").optional(),
     IDP_SECRET_KEY: z.string().min(32, "at least 32 characters (e.g. openssl rand -base64 32)").optional(),
     IDP_SECRET_KEY_PREVIOUS: z.string().min(32, "at least 32 characters: the key used before IDP_SECRET_KEY (or the content of data/secret.key)").optional(),
   });
@@ -82,6 +84,8 @@ export interface Settings {
   /** Graceful shutdown: how long requests are still accepted (readiness already 503), then how long they may take. */
   shutdown: { delayMs: number; timeoutMs: number };
   connections: ConnectionSettings;
+  /** GET /metrics: on its own plain HTTP port (IDP_METRICS_PORT), and/or on the main ports when a token is set. */
+  metrics: { port: number | undefined; token: string | undefined };
 }
 
 /** Limits on what one client holds: slow requests, handshakes, idle connections, connections per address. */
@@ -155,6 +159,9 @@ export function loadSettings(given: Record<string, string | undefined> = process
   if (lookupId !== "tls" && trustedProxies.empty) {
     lines.push(`  IDP_TRUSTED_PROXIES: IDP_X509_LOOKUP=${lookupId} reads client certificates from a header, which anyone could send: list the proxies' addresses (e.g. IDP_TRUSTED_PROXIES=10.0.0.5/32)`);
   }
+  if (parsed.success && parsed.data.IDP_METRICS_PORT !== undefined && [parsed.data.IDP_HTTPS_PORT, parsed.data.IDP_HTTP_PORT].includes(parsed.data.IDP_METRICS_PORT)) {
+    lines.push("  IDP_METRICS_PORT: a port of its own, not IDP_HTTPS_PORT or IDP_HTTP_PORT");
+  }
   if (!parsed.success || lines.length) throw new SettingsError(`invalid configuration:\n${lines.join("\n")}`);
   const e = parsed.data;
   const dataDir = path.resolve(e.IDP_DATA_DIR);
@@ -191,5 +198,6 @@ export function loadSettings(given: Record<string, string | undefined> = process
       keepAliveTimeoutMs: e.IDP_KEEPALIVE_TIMEOUT * 1000,
       maxPerAddress: e.IDP_MAX_CONNECTIONS_PER_ADDRESS,
     },
+    metrics: { port: e.IDP_METRICS_PORT, token: e.IDP_METRICS_TOKEN },
   };
 }

@@ -9,6 +9,7 @@ import { postgresHotSql, registerHotSql, sqliteHotSql } from "./hot-sql.ts";
 import { startCheckpointer, type Checkpointer } from "./sqlite-checkpointer.ts";
 import { localChangeFeed, postgresChangeFeed, type ChangeFeed } from "./change-feed.ts";
 import type { Logger } from "../log.ts";
+import type { DatabaseStats } from "../metrics.ts";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient, Prisma as SqlitePrisma } from "#generated/sqlite/client.ts";
 import { PrismaClient as PostgresClient } from "#generated/postgresql/client.ts";
@@ -28,6 +29,8 @@ export interface Database {
   readonly changes: ChangeFeed;
   /** Pending migrations and reachability, for /health/ready. */
   status(): Promise<MigrationStatus>;
+  /** Connections and waiting requests now (metrics). */
+  stats(): DatabaseStats;
   close(): Promise<void>;
 }
 
@@ -44,6 +47,15 @@ export function redactUrl(url: string): string {
 }
 
 const migrationsRoot = path.resolve(import.meta.dirname, "../../prisma");
+const POOL_MAX = 10;
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
 
 function sqliteFile(url: string): string {
   return url.replace(/^file:/, "");
@@ -108,8 +120,10 @@ export async function openDatabase(url: string, options: { migrate: boolean; log
   let prisma: Prisma;
   let checkpointer: Checkpointer | undefined;
   let changes = localChangeFeed();
+  let stats: () => DatabaseStats;
   if (provider === "postgresql") {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const pool = new pg.Pool({ connectionString: url, max: POOL_MAX });
+    stats = () => ({ open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: POOL_MAX });
     prisma = new PostgresClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) as unknown as Prisma;
     registerHotSql(prisma, postgresHotSql(pool));
     changes = postgresChangeFeed(url, pool, options.log);
@@ -119,6 +133,9 @@ export async function openDatabase(url: string, options: { migrate: boolean; log
     // Safe with WAL: a power cut can lose the last commits, never corrupt the database.
     await prisma.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
     registerHotSql(prisma, sqliteHotSql(sqlite.connection, sqlite.gate));
+    // One connection serves the process; statements wait only while an interactive transaction is open.
+    const wal = `${sqliteFile(url)}-wal`;
+    stats = () => ({ open: 1, idle: sqlite.gate.open === 0 ? 1 : 0, waiting: sqlite.gate.waiting, max: 1, walBytes: fileSize(wal) });
     // Copying the WAL back into the database (a checkpoint) costs a fifth of a busy server's time: a worker thread
     // does it, on its own connection, and keeps the WAL small (sqlite-checkpointer.ts). This connection checkpoints
     // itself only if the WAL ever passes 64 MiB (16384 pages of 4 KiB), and a WAL file that grew larger is trimmed to
@@ -133,6 +150,7 @@ export async function openDatabase(url: string, options: { migrate: boolean; log
     provider,
     prisma,
     changes,
+    stats,
     async status() {
       const conn = await migrationConnection(url);
       try {

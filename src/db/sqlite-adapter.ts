@@ -66,6 +66,15 @@ export class TransactionGate {
     if (this.#open === 0) for (const w of this.#waiters.splice(0)) w();
   }
 
+  /** Interactive transactions open now, and statements waiting for them to end (metrics). */
+  get open(): number {
+    return this.#open;
+  }
+
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
   /** Resolves at once when no transaction is open (the usual case), else when the last one ends. */
   idle(): Promise<void> | undefined {
     return this.#open === 0 ? undefined : new Promise((resolve) => this.#waiters.push(resolve));

@@ -107,13 +107,19 @@ export class EventStore implements DurableEvents {
   #recorded = 0;
   #stored = 0;
   #waiters: Waiter[] = [];
+  #storedCount = 0;
+  #droppedCount = 0;
+  #retryCount = 0;
 
   readonly #hot: HotSql | undefined;
+  readonly #observe: ((e: NewEvent) => void) | undefined;
 
-  constructor(db: Prisma, log: Logger) {
+  /** `observe` sees each event as it is recorded (metrics). */
+  constructor(db: Prisma, log: Logger, observe?: (e: NewEvent) => void) {
     this.#db = db;
     this.#log = log;
     this.#hot = hotSqlOf(db);
+    this.#observe = observe;
   }
 
   /** How many events were recorded so far (a request compares it before and after its work). */
@@ -126,7 +132,21 @@ export class EventStore implements DurableEvents {
     return this.#queue.length;
   }
 
+  /** Since start: events stored, events dropped (refused on their merits), batches retried (the database did not answer). */
+  get storedCount(): number {
+    return this.#storedCount;
+  }
+
+  get droppedCount(): number {
+    return this.#droppedCount;
+  }
+
+  get retryCount(): number {
+    return this.#retryCount;
+  }
+
   record(e: NewEvent): void {
+    this.#observe?.(e);
     this.#queue.push({ ...e, time: new Date(), seq: ++this.#recorded });
     if (this.#queue.length >= BATCH) this.#pump();
     else this.#timer ??= setTimeout(() => this.#pump(), FLUSH_AFTER_MS);
@@ -170,34 +190,53 @@ export class EventStore implements DurableEvents {
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, BATCH);
+      let dropped = 0;
       try {
-        await this.#insert(batch).catch((err: unknown) => (isDatabaseUnavailable(err) ? Promise.reject(err) : this.#oneByOne(batch)));
+        await this.#insert(batch).catch(async (err: unknown) => {
+          if (isDatabaseUnavailable(err)) throw err;
+          dropped = await this.#oneByOne(batch);
+        });
       } catch (err) {
         // Kept, in order, and tried again after a pause; waiting requests answer 503 after their own timeout.
         const wait = RETRY_MS[Math.min(this.#retry++, RETRY_MS.length - 1)] as number;
+        this.#retryCount++;
         if (this.#retry === 1) this.#log.warn({ err, pending: this.#queue.length }, "events not stored yet: the database does not answer; retrying");
         this.#timer = setTimeout(() => this.#pump(true), wait);
         return;
       }
       if (this.#retry > 0) this.#log.info({ pending: this.#queue.length }, "events stored again");
       this.#retry = 0;
-      this.#queue.splice(0, batch.length);
-      this.#stored = (batch.at(-1) as Queued).seq;
-      this.#wake();
+      this.#done(batch, dropped);
     }
   }
 
-  /** A batch refused on its merits: each event alone, so that only the one that cannot be stored is dropped. */
-  async #oneByOne(batch: Queued[]): Promise<void> {
-    for (const e of batch) {
+  /** `handled`, the head of the queue, is stored (but for `dropped` of them): off the queue, and its waiters woken. */
+  #done(handled: readonly Queued[], dropped: number): void {
+    this.#queue.splice(0, handled.length);
+    this.#storedCount += handled.length - dropped;
+    this.#droppedCount += dropped;
+    this.#stored = (handled.at(-1) as Queued).seq;
+    this.#wake();
+  }
+
+  /** A batch refused on its merits: each event alone, so that only the one that cannot be stored is dropped. Returns how many were. */
+  async #oneByOne(batch: Queued[]): Promise<number> {
+    let dropped = 0;
+    for (const [i, e] of batch.entries()) {
       try {
         await this.#insert([e]);
       } catch (err) {
-        if (isDatabaseUnavailable(err)) throw err;
+        if (isDatabaseUnavailable(err)) {
+          // The ones handled so far are not retried with the rest (they would be stored twice).
+          if (i > 0) this.#done(batch.slice(0, i), dropped);
+          throw err;
+        }
         // A realm deleted while its events were queued: nothing to keep them for.
         this.#log.warn({ err, type: e.type }, "could not store an event");
+        dropped++;
       }
     }
+    return dropped;
   }
 
   #wake(): void {

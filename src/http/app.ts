@@ -9,6 +9,7 @@ import { adminRoutes } from "./admin.ts";
 import { errorHandler, HttpError, notFound } from "./errors.ts";
 import { requestGate } from "./forwarded.ts";
 import { healthRoutes } from "./health.ts";
+import { metricsRoute } from "./metrics.ts";
 import { pinOrigin } from "./public-origin.ts";
 import { interactionRoutes } from "./interactions.ts";
 import { VIEWS_DIR } from "../views.ts";
@@ -34,15 +35,22 @@ function staticResources() {
   };
 }
 
+/**
+ * Each request's latency by route template (metrics) and a debug line, once its answer is sent: realms' requests are
+ * answered by their provider after this middleware's next() has returned. 499: the client closed first (nginx's code).
+ */
 function requestLog(services: Services) {
+  const { log, metrics } = services;
   return async (ctx: Context, next: Next) => {
     const started = performance.now();
-    try {
-      await next();
-    } finally {
-      const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
-      services.log.debug({ method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started) }, "request");
-    }
+    const { method, path, res } = ctx; // path before realmDispatch rewrites the URL
+    res.once("close", () => {
+      const status = res.writableFinished ? res.statusCode : 499;
+      const seconds = (performance.now() - started) / 1000;
+      metrics.request(method, path, status, seconds);
+      if (log.isLevelEnabled("debug")) log.debug({ method, path, status, ms: Math.round(seconds * 1000) }, "request");
+    });
+    await next();
   };
 }
 
@@ -96,10 +104,11 @@ export function createApp(services: Services): Koa {
     return next();
   });
   app.use(requestLog(services));
-  app.use(errorHandler(services.log, services.views));
+  app.use(errorHandler(services.log, services.views, () => services.metrics.databaseUnavailable()));
   app.use(durableEvents(services.events));
   app.use(securityHeaders);
   app.use(staticResources());
+  app.use(metricsRoute(services.metrics, services.settings.metrics.token));
   const health = healthRoutes(services.db, services.ldap, services.lifecycle);
   app.use(health.routes());
   const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation, ldap: services.ldap, certificates: services.certificates });

@@ -59,13 +59,15 @@ export function describe(err: unknown): { status: number; error: string; descrip
   return { status: 500, error: "server_error", description: "An internal server error has occurred.", messageKey: "internalServerError" };
 }
 
-export function errorHandler(log: Logger, views: Views) {
+/** `onUnavailable`: told of each request refused because the database did not answer (metrics). */
+export function errorHandler(log: Logger, views: Views, onUnavailable?: () => void) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) throw notFound("Page not found", "pageNotFound");
     } catch (err) {
       const d = describe(err);
+      if (d === UNAVAILABLE) onUnavailable?.();
       if (d.status === 503) log.warn({ err, method: ctx.method, path: ctx.path }, "request refused: the database does not answer");
       else if (d.status >= 500) log.error({ err, method: ctx.method, path: ctx.path }, "request failed");
       else log.debug({ method: ctx.method, path: ctx.path, status: d.status, error: d.error }, "client error");

@@ -280,7 +280,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (outcome.kind === "failure") {
       events.record({
         realmId: realm.id, type: "LOGIN_ERROR", clientId, userId: outcome.user?.id, ipAddress: ctx.ip, error: outcome.error,
-        details: { auth_method: "openid-connect", username, redirect_uri: String(details.params.redirect_uri) },
+        details: { auth_method: "openid-connect", auth_type: "pwd", username, redirect_uri: String(details.params.redirect_uri) },
       });
       const lockout = lockoutEvent(outcome);
       if (lockout) events.record({ realmId: realm.id, clientId, ipAddress: ctx.ip, ...lockout });

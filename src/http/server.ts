@@ -9,6 +9,7 @@ import type { ConnectionSettings } from "../config/env.ts";
 import type { Logger } from "../log.ts";
 import type { TrustedProxies } from "../net/trusted-proxies.ts";
 import { sweepExpired } from "../oidc/adapter.ts";
+import { metricsServer } from "./metrics.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
 import type { Services } from "../services.ts";
 import { createApp } from "./app.ts";
@@ -17,6 +18,8 @@ import type { TlsMaterial } from "./tls.ts";
 export interface RunningServer {
   httpsPort: number;
   httpPort: number | undefined;
+  /** IDP_METRICS_PORT's server, when configured. */
+  metricsPort: number | undefined;
   /**
    * Graceful stop: /health/ready answers 503 at once and requests are still served for `delayMs` (the load balancer
    * notices), then no new connection is accepted, every accepted request is answered (at most `timeoutMs`; their
@@ -62,7 +65,7 @@ function tune(server: http.Server, c: ConnectionSettings): void {
  * carry everyone's connections, are not limited. A refused connection is closed at once, with one log line per
  * address and minute. Attach the listener it returns to every server's "connection" event.
  */
-function connectionLimit(max: number, trusted: TrustedProxies, log: Logger): (socket: net.Socket) => void {
+function connectionLimit(max: number, trusted: TrustedProxies, log: Logger, refused: () => void): (socket: net.Socket) => void {
   if (max <= 0) return () => undefined;
   const open = new Map<string, number>();
   const warned = new Map<string, number>();
@@ -72,6 +75,7 @@ function connectionLimit(max: number, trusted: TrustedProxies, log: Logger): (so
     const n = (open.get(address) ?? 0) + 1;
     if (n > max) {
       socket.destroy();
+      refused();
       const now = Date.now();
       if ((warned.get(address) ?? 0) < now - 60_000) {
         warned.set(address, now);
@@ -102,7 +106,7 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
     handshakeTimeout: c.handshakeTimeoutMs, connectionsCheckingInterval: CHECK_EVERY_MS,
   }, callback);
   tune(secure, c);
-  const limit = connectionLimit(c.maxPerAddress, settings.trustedProxies, log);
+  const limit = connectionLimit(c.maxPerAddress, settings.trustedProxies, log, () => services.metrics.connectionRefused());
   secure.on("connection", limit);
   // A connection's client certificate is read once (http/client-certificate.ts): it must not change underneath.
   secure.on("secureConnection", (socket) => {
@@ -114,16 +118,28 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
   const httpsPort = await listen(secure, settings.httpsPort, settings.host, "IDP_HTTPS_PORT");
   servers.push(secure);
 
+  const closeAll = () => Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   let httpPort: number | undefined;
   if (settings.httpPort !== undefined) {
     const plain = http.createServer({ ...(maxHeaderSize && { maxHeaderSize }), connectionsCheckingInterval: CHECK_EVERY_MS }, callback);
     tune(plain, c);
     plain.on("connection", limit);
     httpPort = await listen(plain, settings.httpPort, settings.host, "IDP_HTTP_PORT").catch(async (e: unknown) => {
-      await new Promise((r) => secure.close(r));
+      await closeAll();
       throw e;
     });
     servers.push(plain);
+  }
+
+  services.metrics.collectProcessMetrics();
+  let metricsPort: number | undefined;
+  if (settings.metrics.port !== undefined) {
+    const m = metricsServer(services.metrics, settings.metrics.token);
+    metricsPort = await listen(m, settings.metrics.port, settings.host, "IDP_METRICS_PORT").catch(async (e: unknown) => {
+      await closeAll();
+      throw e;
+    });
+    servers.push(m);
   }
 
   const guard = new BruteForceGuard(services.db.prisma);
@@ -136,6 +152,7 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
   return {
     httpsPort,
     httpPort,
+    metricsPort,
     async shutdown({ delayMs, timeoutMs }) {
       lifecycle.beginDrain();
       clearInterval(sweep);

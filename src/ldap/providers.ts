@@ -4,6 +4,7 @@
 import { SEALED, SecretBoxError, type SecretBox } from "../config/secret-box.ts";
 import type { EventRecorder } from "../events/event-store.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
 import type { Realm } from "../realms/realm-store.ts";
 import { LdapConnection } from "./connection.ts";
 import { LdapDirectory } from "./directory.ts";
@@ -28,11 +29,13 @@ export class LdapProviders {
   readonly #events: EventRecorder;
   readonly #entries = new Map<string, Entry>();
   readonly #status = new Map<string, LdapStatus>();
+  readonly #metrics: Metrics | undefined;
 
-  constructor(box: SecretBox, log: Logger, events: EventRecorder) {
+  constructor(box: SecretBox, log: Logger, events: EventRecorder, metrics?: Metrics) {
     this.#box = box;
     this.#log = log;
     this.#events = events;
+    this.#metrics = metrics;
   }
 
   /** Seals bind credentials for storage (admin API, import). */
@@ -92,8 +95,9 @@ export class LdapProviders {
     void entry?.directory.connection.close();
   }
 
-  /** Records that the realm's directory answered. */
-  succeeded(realm: Pick<Realm, "id" | "name">): void {
+  /** Records that the realm's directory answered (in `seconds`). */
+  succeeded(realm: Pick<Realm, "id" | "name">, seconds?: number): void {
+    if (seconds !== undefined) this.#metrics?.ldapRequest(realm.name, true, seconds);
     const s = this.#status.get(realm.id);
     if (s?.status === "UP") return;
     if (s) this.#log.info({ realm: realm.name }, "LDAP reachable again");
@@ -101,7 +105,8 @@ export class LdapProviders {
   }
 
   /** Records that the realm's directory failed: a warning for health, and an event when it was working before. */
-  failed(realm: Pick<Realm, "id" | "name">, server: string, error: string): void {
+  failed(realm: Pick<Realm, "id" | "name">, server: string, error: string, seconds?: number): void {
+    if (seconds !== undefined) this.#metrics?.ldapRequest(realm.name, false, seconds);
     const s = this.#status.get(realm.id);
     if (s?.status === "DOWN") {
       s.error = error;

@@ -22,7 +22,7 @@ import { prismaAdapter } from "./adapter.ts";
 import { cachedClients } from "./client-cache.ts";
 import { compareHashedSecret, EXTRA_CLIENT_METADATA, toClientMetadata } from "./clients.ts";
 import { redirectUriMatches } from "../realms/redirect-uri.ts";
-import { PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
+import { loginErrorRecorded, PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
 import type { PrivateJwk } from "./keys.ts";
 import { clientScopes, grantedScopes } from "./scopes.ts";
 import type { ClientCertificates } from "../http/client-certificate.ts";
@@ -30,6 +30,7 @@ import { pinOrigin } from "../http/public-origin.ts";
 import type { X509Settings } from "../realms/x509-settings.ts";
 import type { RevocationChecker } from "../x509/index.ts";
 import type { SecretBox } from "../config/secret-box.ts";
+import type { Metrics } from "../metrics.ts";
 
 export interface RealmProviderDeps {
   db: Prisma;
@@ -43,6 +44,8 @@ export interface RealmProviderDeps {
   ldap: LdapProviders;
   /** Opens the realm's sealed signing and cookie keys. */
   secrets: SecretBox;
+  /** Token requests and refusals for GET /metrics (the serving process's). */
+  metrics?: Metrics;
 }
 
 export const realmBase = (realm: string) => `/realms/${realm}`;
@@ -219,6 +222,7 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   });
   /** 503: as a redirect to the client (authorization), a page (the browser's other pages) or OAuth JSON. */
   const unavailable = (ctx: Context) => {
+    deps.metrics?.databaseUnavailable();
     const location = ctx.response.get("Location");
     ctx.set("Retry-After", String(RETRY_AFTER_SECONDS));
     ctx.set("Cache-Control", "no-store");
@@ -285,13 +289,15 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     });
   provider.on("grant.success", (ctx: KoaContextWithOIDC) => {
     const gty = ctx.oidc.params?.grant_type as string;
+    deps.metrics?.tokenRequest(realm.name, gty);
     if (gty !== "password") { const t = GRANT_EVENTS[gty]; if (t) record(t[0], ctx); }
   });
   provider.on("grant.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => {
     const gty = ctx.oidc?.params?.grant_type as string | undefined;
+    deps.metrics?.tokenRequest(realm.name, gty, err.error);
     const t = gty ? GRANT_EVENTS[gty] : undefined;
-    // The password grant records its own, more precise, LOGIN_ERROR.
-    if (t && !(gty === "password" && err.error === "invalid_grant")) record(t[1], ctx, err.error);
+    // The password grant (with a certificate too) records its own, more precise, LOGIN_ERROR.
+    if (t && !loginErrorRecorded(ctx)) record(t[1], ctx, err.error);
   });
   provider.on("end_session.success", (ctx: KoaContextWithOIDC) => record("LOGOUT", ctx));
   provider.on("end_session.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => record("LOGOUT_ERROR", ctx, err.error));

@@ -83,6 +83,7 @@ export class RealmRegistry {
   async #build(name: string): Promise<RealmRuntime | undefined> {
     const realm = await this.#realms.findByName(name);
     if (!realm) return undefined;
+    this.#deps.metrics?.realm(realm.id, realm.name);
     const keys = await ensureSigningKeys(this.#deps.db, this.#deps.secrets, realm.id);
     const cookieKeys = await ensureCookieKeys(this.#deps.db, this.#deps.secrets, realm.id);
     const x509 = loadX509Settings(realm.x509);

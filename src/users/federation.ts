@@ -117,13 +117,14 @@ export class RealmUsers {
 
   async #guarded<T>(op: () => Promise<T>): Promise<T> {
     const ldap = this.#ldap as LdapDirectory;
+    const started = performance.now();
     try {
       const result = await op();
-      this.#providers?.succeeded(this.realm);
+      this.#providers?.succeeded(this.realm, (performance.now() - started) / 1000);
       return result;
     } catch (e) {
       if (!(e instanceof LdapUnavailableError)) throw e;
-      this.#providers?.failed(this.realm, ldap.connection.url, e.message);
+      this.#providers?.failed(this.realm, ldap.connection.url, e.message, (performance.now() - started) / 1000);
       throw new DirectoryUnavailableError(`LDAP: ${e.message}`, { cause: e });
     }
   }

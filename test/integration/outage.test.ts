@@ -115,5 +115,10 @@ describe.skipIf(testDbKind !== "postgres")("a database outage", () => {
     const realm = await server.started.services.db.prisma.realm.findUniqueOrThrow({ where: { name: "acme" } });
     const logins = await server.started.services.db.prisma.event.count({ where: { realmId: realm.id, type: "LOGIN", clientId: "web-app", details: { path: ["grant_type"], equals: "password" } } });
     expect(logins).toBeGreaterThanOrEqual(acknowledged);
+
+    // What an operator's dashboard shows of it.
+    const metrics = (await server.started.services.metrics.text()).body;
+    expect(Number(/^x509idp_database_unavailable_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^x509idp_event_queue_depth 0$/m);
   }, 60_000);
 });

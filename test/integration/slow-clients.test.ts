@@ -2,6 +2,7 @@
 // headers or body never finish, a TLS handshake that never finishes and an idle kept-alive connection are closed
 // within their timeouts (IDP_REQUEST_TIMEOUT, IDP_TLS_HANDSHAKE_TIMEOUT, IDP_KEEPALIVE_TIMEOUT); one address holds at
 // most IDP_MAX_CONNECTIONS_PER_ADDRESS connections, with a log line when it is refused, and a trusted proxy is exempt.
+// IDP_METRICS_PORT serves /metrics on a port of its own.
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -17,17 +18,19 @@ let db: TestDatabase;
 let server: ServeProcess;
 let httpsPort: number;
 let httpPort: number;
+let metricsPort: number;
 let ca: string;
 
 beforeAll(async () => {
   db = await freshDatabase();
   httpsPort = await freePort();
   httpPort = await freePort();
+  metricsPort = await freePort();
   server = serveProcess(db, {
     env: {
       IDP_HTTPS_PORT: String(httpsPort), IDP_HTTP_PORT: String(httpPort), IDP_PUBLIC_URL: `https://localhost:${httpsPort}`, IDP_DEMO: "false",
       IDP_TRUSTED_PROXIES: `${PROXY}/32`, IDP_REQUEST_TIMEOUT: "2", IDP_TLS_HANDSHAKE_TIMEOUT: "2", IDP_KEEPALIVE_TIMEOUT: "2",
-      IDP_MAX_CONNECTIONS_PER_ADDRESS: String(LIMIT), IDP_SHUTDOWN_DELAY: "0",
+      IDP_MAX_CONNECTIONS_PER_ADDRESS: String(LIMIT), IDP_SHUTDOWN_DELAY: "0", IDP_METRICS_PORT: String(metricsPort),
     },
   });
   await server.listening(httpsPort);
@@ -155,6 +158,8 @@ describe("connections per address", () => {
       expect((await closed).received).toBe("");
       expect(server.output()).toContain("connection refused: this address has IDP_MAX_CONNECTIONS_PER_ADDRESS connections open");
       expect(server.output()).toContain('"address":"127.0.0.1"');
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(Number(/^x509idp_connections_refused_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
 
       held.pop()?.destroy();
       await new Promise((r) => setTimeout(r, 200));
@@ -169,5 +174,16 @@ describe("connections per address", () => {
     const many = await Promise.all(Array.from({ length: LIMIT * 3 }, () => tlsConnect({ localAddress: PROXY })));
     expect(many).toHaveLength(LIMIT * 3);
     for (const s of many) s.destroy();
+  });
+});
+
+describe("IDP_METRICS_PORT", () => {
+  it("serves /metrics there without a token when none is set, and nothing else; the main ports have no /metrics", async () => {
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("# TYPE keycloak_user_events_total counter");
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/health/ready`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { method: "POST" })).status).toBe(405);
+    expect((await fetch(`http://127.0.0.1:${httpPort}/metrics`)).status).toBe(404);
   });
 });

@@ -209,6 +209,8 @@ describe("success", () => {
     expect(errors.map((e) => e.details.reason)).toEqual(expect.arrayContaining(["NO_CERTIFICATE", "NOT_CONFIGURED", "KEY_USAGE", "CERT_EXPIRED", "CERT_REVOKED", "NO_IDENTITY", "DUPLICATE_USERS", "USER_NOT_FOUND", "USER_DISABLED", "UNTRUSTED", "USERNAME_MISMATCH"]));
     expect(errors.find((e) => e.details.reason === "USER_NOT_FOUND")).toMatchObject({ error: "user_not_found", details: { username: "nobody@localhost" } });
     expect(errors.find((e) => e.details.reason === "USER_DISABLED")).toMatchObject({ error: "user_disabled" });
+    // One event per failed login: oidc-provider's generic LOGIN_ERROR (error "invalid_request", no reason) is not added.
+    expect(events.filter((e) => e.type === "LOGIN_ERROR" && e.error === "invalid_request" && !e.details.reason)).toEqual([]);
   });
 
   it("x509-idp events lists them, filtered by type, as JSON lines or text", async () => {

@@ -12,7 +12,7 @@ import type { BruteForceGuard } from "../../users/brute-force.ts";
 import { loginWithCertificate } from "../../users/certificate-login.ts";
 import type { RealmUsers } from "../../users/federation.ts";
 import { auditIdentity, certificateAudit, failureDetails, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../../x509/index.ts";
-import { DIRECTORY_UNAVAILABLE, grantError, issueDirectGrantTokens } from "./password.ts";
+import { DIRECTORY_UNAVAILABLE, grantError, issueDirectGrantTokens, markLoginErrorRecorded } from "./password.ts";
 
 export interface CertificateGrantDeps {
   realm: Realm;
@@ -67,6 +67,7 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
   const base = { realmId: realm.id, clientId: ctx.oidc.client?.clientId, ipAddress: ctx.ip };
   const fail = (a: Answer, details: Record<string, string | undefined>, userId?: string): Error => {
     events.record({ ...base, type: "LOGIN_ERROR", userId, error: a.event, details: { grant_type: "password", auth_method: "x509", reason: a.reason, ...details } });
+    markLoginErrorRecorded(ctx);
     return grantError(a.error, a.description, a.status);
   };
 

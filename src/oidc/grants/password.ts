@@ -28,6 +28,11 @@ export interface PasswordGrantDeps {
 /** The answer when LDAP cannot be asked: 503, so clients retry later; no server, URL or error text is revealed. */
 export const DIRECTORY_UNAVAILABLE = "The user directory is not available; try again later.";
 
+/** Requests whose grant recorded its own, more precise, LOGIN_ERROR: oidc-provider's grant.error must not add one. */
+const ownLoginError = new WeakSet<object>();
+export const markLoginErrorRecorded = (ctx: object) => void ownLoginError.add(ctx);
+export const loginErrorRecorded = (ctx: object) => ownLoginError.has(ctx);
+
 export function grantError(error: string, description: string, status = 400): Error {
   const err = new errors.CustomOIDCProviderError(error, description);
   Object.assign(err, { status, statusCode: status });
@@ -123,8 +128,9 @@ export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps 
         type: "LOGIN_ERROR",
         userId: outcome.user?.id,
         error: outcome.error,
-        details: { grant_type: "password", username, ...(outcome.lockout?.locked && { locked_by: outcome.lockout.by }) },
+        details: { grant_type: "password", auth_method: "pwd", username, ...(outcome.lockout?.locked && { locked_by: outcome.lockout.by }) },
       });
+      markLoginErrorRecorded(ctx);
       const lockout = lockoutEvent(outcome);
       if (lockout) events.record({ ...base, ...lockout });
       if (outcome.error === "directory_unavailable") throw grantError("temporarily_unavailable", DESCRIPTION[outcome.error], 503);
