@@ -10,16 +10,34 @@ import { Agent, Pool, fetch } from "undici";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 
-export interface Server {
+export interface Server extends Launched {
+  /** SIGTERM, then the database and data folder are removed. */
+  stop(): Promise<void>;
+}
+
+/** A data folder, a database and a port, kept across restarts of the server (kill -9, outages). */
+export interface Prepared {
+  kind: "sqlite" | "postgres";
+  dataDir: string;
+  url: string;
+  port: number;
+  drop(): Promise<void>;
+}
+
+/** One running `x509-idp serve` process. */
+export interface Launched {
   base: string;
   ca: string;
   dataDir: string;
   pid: number;
+  /** From spawn until /health/ready answered 200. */
+  readyMs: number;
+  exited: Promise<unknown>;
   rssMiB(): number;
-  stop(): Promise<void>;
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = net.createServer().listen(0, "127.0.0.1", () => {
       const { port } = s.address() as net.AddressInfo;
@@ -63,25 +81,45 @@ async function database(kind: "sqlite" | "postgres", dataDir: string): Promise<{
   };
 }
 
-export async function startServer(kind: "sqlite" | "postgres", env: Record<string, string> = {}): Promise<Server> {
+export async function prepare(kind: "sqlite" | "postgres"): Promise<Prepared> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "x509idp-bench-"));
   const db = await database(kind, dataDir);
-  const port = await freePort();
+  return {
+    kind,
+    dataDir,
+    url: db.url,
+    port: await freePort(),
+    async drop() {
+      await db.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const rssOf = (pid: number) => {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+};
+
+/** Starts the server on `p` and resolves once /health/ready answers 200. */
+export async function launch(p: Prepared, env: Record<string, string> = {}): Promise<Launched> {
+  const started = performance.now();
   // As `npm start` runs it (bin/x509-idp: memory settings included).
   const child: ChildProcess = spawn(path.join(ROOT, "bin/x509-idp"), ["serve"], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: db.url, IDP_DATA_DIR: dataDir, IDP_HTTPS_PORT: String(port), IDP_HOST: "127.0.0.1", IDP_LOG_LEVEL: "warn", IDP_SHUTDOWN_DELAY: "0", ...env },
+    env: { ...process.env, DATABASE_URL: p.url, IDP_DATA_DIR: p.dataDir, IDP_HTTPS_PORT: String(p.port), IDP_HOST: "127.0.0.1", IDP_LOG_LEVEL: "warn", IDP_SHUTDOWN_DELAY: "0", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const base = `https://localhost:${port}`;
+  const exited = new Promise((r) => child.once("exit", r));
+  const base = `https://localhost:${p.port}`;
   const deadline = Date.now() + 60_000;
   let ca = "";
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`);
     if (Date.now() > deadline) throw new Error(`server did not start: ${stderr}`);
-    const caFile = path.join(dataDir, "tls", "ca.crt");
+    const caFile = path.join(p.dataDir, "tls", "ca.crt");
     if (fs.existsSync(caFile)) {
       ca = fs.readFileSync(caFile, "utf8");
       const agent = new Agent({ connect: { ca } });
@@ -89,22 +127,32 @@ export async function startServer(kind: "sqlite" | "postgres", env: Record<strin
       await agent.close();
       if (ok) break;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
+  const pid = child.pid ?? 0;
   return {
     base,
     ca,
-    dataDir,
-    pid: child.pid ?? 0,
-    rssMiB() {
-      const status = fs.readFileSync(`/proc/${child.pid}/status`, "utf8");
-      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    dataDir: p.dataDir,
+    pid,
+    readyMs: Math.round(performance.now() - started),
+    exited,
+    rssMiB: () => rssOf(pid),
+    async kill(signal) {
+      if (child.exitCode === null) child.kill(signal);
+      await exited;
     },
+  };
+}
+
+export async function startServer(kind: "sqlite" | "postgres", env: Record<string, string> = {}): Promise<Server> {
+  const p = await prepare(kind);
+  const s = await launch(p, env);
+  return {
+    ...s,
     async stop() {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
-      await db.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await s.kill("SIGTERM");
+      await p.drop();
     },
   };
 }
@@ -228,13 +276,34 @@ export async function startReference(server: Server): Promise<Reference> {
   return {
     base: `https://localhost:${port}`,
     pid: child.pid ?? 0,
-    rssMiB() {
-      const status = fs.readFileSync(`/proc/${child.pid}/status`, "utf8");
-      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-    },
+    rssMiB: () => rssOf(child.pid ?? 0),
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
     },
   };
+}
+
+// ---- the demo realm's client and certificate (x509-idp's first start makes them) --------------------------------
+
+export interface Demo {
+  clientId: string;
+  clientSecret: string;
+  username: string;
+  password: string;
+}
+
+export const demoOf = (s: { dataDir: string }) => JSON.parse(fs.readFileSync(path.join(s.dataDir, "demo-credentials.json"), "utf8")) as Demo;
+export const TOKEN_PATH = "/realms/demo/protocol/openid-connect/token";
+export const hasToken = (status: number, body: string) => status === 200 && body.includes('"access_token"');
+/** The demo user's client certificate. */
+export const demoCertificate = (s: { dataDir: string }) => ({
+  cert: fs.readFileSync(path.join(s.dataDir, "demo-pki", "demo.crt"), "utf8"),
+  key: fs.readFileSync(path.join(s.dataDir, "demo-pki", "demo.key"), "utf8"),
+});
+/** The certificate direct grant's request (the headline request). */
+export function certificateGrantRequest(s: { dataDir: string }): () => { method: "POST"; path: string; headers: Record<string, string>; body: string } {
+  const d = demoOf(s);
+  const body = new URLSearchParams({ grant_type: "password", client_id: d.clientId, client_secret: d.clientSecret, scope: "openid" }).toString();
+  return () => ({ method: "POST", path: TOKEN_PATH, headers: { "content-type": "application/x-www-form-urlencoded" }, body });
 }

@@ -1,9 +1,11 @@
 // `npm run bench`: measures the scenarios below against the real server (a separate process, fresh database) and
-// rewrites bench/RESULTS.md. BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) tune the runs.
+// rewrites bench/RESULTS.md. BENCH_SECONDS (default 10), BENCH_CONNECTIONS (16), BENCH_RUNS (3), BENCH_SOAK_SECONDS
+// (600 per database), BENCH_KILLS (5) and BENCH_OUTAGE_SECONDS (10) tune the runs.
 import fs from "node:fs";
 import path from "node:path";
-import { load, machine, postgresAvailable, startReference, startServer, type LoadResult, type Server } from "./lib.ts";
+import { certificateGrantRequest, demoCertificate, demoOf, hasToken, load, machine, postgresAvailable, startReference, startServer, TOKEN_PATH, type LoadResult, type Server } from "./lib.ts";
 import { ldapBenchmarks } from "./ldap.ts";
+import { killRuns, outageRun, soak, type KillResult, type OutageResult, type SoakResult } from "./soak.ts";
 import { lookupBenchmarks } from "./lookup.ts";
 import { validationBenchmarks } from "./validation.ts";
 import { worstCases, x509Benchmarks } from "./x509.ts";
@@ -12,6 +14,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 /** Every server figure is the median of this many runs, shown with their minimum and maximum. */
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+/** The soak's length per database, the kill -9s of the fault run, and its database outage. */
+const SOAK_SECONDS = Math.max(30, Number(process.env.BENCH_SOAK_SECONDS ?? 600));
+const KILLS = Math.max(1, Number(process.env.BENCH_KILLS ?? 5));
+const OUTAGE_SECONDS = Math.max(1, Number(process.env.BENCH_OUTAGE_SECONDS ?? 10));
 
 interface Row {
   scenario: string;
@@ -28,29 +34,9 @@ const median = (xs: readonly number[]) => {
 /** "median (min–max)" of one figure over the runs. */
 const spread = (xs: readonly number[]) => (xs.length === 1 ? String(xs[0]) : `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})`);
 
-interface Demo {
-  clientId: string;
-  clientSecret: string;
-  username: string;
-  password: string;
-}
-
-const demoOf = (s: Server) => JSON.parse(fs.readFileSync(path.join(s.dataDir, "demo-credentials.json"), "utf8")) as Demo;
-const tokenPath = "/realms/demo/protocol/openid-connect/token";
-const hasToken = (status: number, body: string) => status === 200 && body.includes('"access_token"');
-/** The demo user's client certificate (x509-idp's first start makes it). */
-const demoCertificate = (s: Server) => ({
-  cert: fs.readFileSync(path.join(s.dataDir, "demo-pki", "demo.crt"), "utf8"),
-  key: fs.readFileSync(path.join(s.dataDir, "demo-pki", "demo.key"), "utf8"),
-});
-const certificateGrant = (s: Server, connections: number, rate?: number) => {
-  const d = demoOf(s);
-  const body = new URLSearchParams({ grant_type: "password", client_id: d.clientId, client_secret: d.clientSecret, scope: "openid" }).toString();
-  return load({
-    base: s.base, ca: s.ca, ...demoCertificate(s), connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken, ...(rate && { rate }),
-    request: () => ({ method: "POST", path: tokenPath, headers: { "content-type": "application/x-www-form-urlencoded" }, body }),
-  });
-};
+const tokenPath = TOKEN_PATH;
+const certificateGrant = (s: Server, connections: number, rate?: number) =>
+  load({ base: s.base, ca: s.ca, ...demoCertificate(s), connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken, ...(rate && { rate }), request: certificateGrantRequest(s) });
 const CERTIFICATE_GRANT = "token endpoint, direct grant with a client certificate (mutual TLS, validation, user lookup, 3 tokens stored, ID token signed)";
 
 const scenarios: { name: string; run: (s: Server, connections: number) => Promise<LoadResult> }[] = [
@@ -154,6 +140,14 @@ const compare = await (async () => {
 })();
 process.stderr.write(`reference: ${spread(compare.refRuns.map((r) => r.rps))} req/s; certificate grant at ${compare.halfRate} req/s: p99 ${spread(compare.half.map((r) => r.p99))} ms\n`);
 
+// The soak, then the faults (issue #12), on each database.
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const soaks: SoakResult[] = [];
+for (const database of databases) soaks.push(await soak(database, SOAK_SECONDS, CONNECTIONS, log));
+const kills: KillResult[] = [];
+for (const database of databases) kills.push(await killRuns(database, KILLS, 8, log));
+const outage: OutageResult | undefined = databases.includes("postgres") ? await outageRun(OUTAGE_SECONDS, 8, log) : undefined;
+
 const figure = (r: Row, f: (x: LoadResult) => number) => spread(r.runs.map(f));
 const table = [
   "| scenario | database | connections | requests/s | p50 ms | p99 ms | max ms | errors | server RSS MiB |",
@@ -184,6 +178,57 @@ const lookupTable = [
   "|---|---:|---:|",
   ...lookups.map((m) => `| ${m.scenario} | ${m.perSecond} | ${m.microseconds} |`),
 ].join("\n");
+
+const mean = (xs: readonly number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+const statusText = (r: Record<string, number>) => Object.entries(r).map(([k, n]) => `${k === "0" ? "no answer" : k}: ${n}`).join(", ");
+/** Rows of a model may reach its issue rate × (lifetime + the 60 s between sweeps of expired rows). */
+const bound = (s: SoakResult, model: string) => Math.round(s.rate * ((s.lifetimes[model] ?? 0) + 60));
+const soakSummary = [
+  `| | ${soaks.map((x) => (x.kind === "sqlite" ? "SQLite" : "PostgreSQL")).join(" | ")} |`,
+  `|---|${soaks.map(() => "---:").join("|")}|`,
+  ...([
+    ["peak (closed loop, 10 s) → soak rate (open loop)", (x) => `${x.peak} → ${x.rate} req/s`],
+    ["duration, requests", (x) => `${x.seconds} s, ${sum(x.statuses).toLocaleString("en")}`],
+    ["answers other than 200 (target 0)", (x) => String(sum(x.statuses) - (x.statuses["200"] ?? 0))],
+    ["p99 per 10 s window: median (min–max)", (x) => `${spread(x.windows.map((w) => w.p99))} ms`],
+    ["windows with p99 ≥ 50 ms (target 0)", (x) => `${x.windows.filter((w) => w.p99 >= 50).length} of ${x.windows.length}`],
+    ["p50 per window: median (min–max)", (x) => `${spread(x.windows.map((w) => w.p50))} ms`],
+    ["slowest answer", (x) => `${Math.max(...x.windows.map((w) => w.max))} ms`],
+    ["server event-loop stall per window: median (max)", (x) => `${median(x.windows.map((w) => w.serverLagMaxMs))} (${Math.max(...x.windows.map((w) => w.serverLagMaxMs))}) ms`],
+    ["server RSS: second minute → last minute (target within 10 %)", (x) => {
+      const second = mean(x.windows.filter((w) => w.at > 60 && w.at <= 120).map((w) => w.rssMiB));
+      const last = mean(x.windows.slice(-6).map((w) => w.rssMiB));
+      return `${second} → ${last} MiB (${second ? Math.round(((last - second) / second) * 100) : 0} %)`;
+    }],
+    ["largest WAL (target ≤ 64 MiB)", (x) => (x.kind === "sqlite" ? `${Math.max(...x.windows.map((w) => w.walMiB ?? 0))} MiB` : "—")],
+    ["token rows at the end (bound: rate × (lifetime + 60 s))", (x) => {
+      const last = x.windows.at(-1)?.tokenRows ?? {};
+      return Object.entries(last).sort().map(([m, n]) => `${m} ${n.toLocaleString("en")}${x.lifetimes[m] ? ` (≤ ${bound(x, m).toLocaleString("en")})` : ""}`).join(", ");
+    }],
+  ] as [string, (x: SoakResult) => string][]).map(([label, f]) => `| ${label} | ${soaks.map(f).join(" | ")} |`),
+].join("\n");
+const soakWindows = soaks.map((x) => [
+  `<details><summary>${x.kind === "sqlite" ? "SQLite" : "PostgreSQL"}: every window</summary>`,
+  "",
+  "| s | req/s | errors | p50 ms | p99 ms | max ms | server stall ms | GC ms | RSS MiB | WAL MiB | token rows |",
+  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ...x.windows.map((w) => `| ${w.at} | ${w.rps} | ${w.errors} | ${w.p50} | ${w.p99} | ${w.max} | ${w.serverLagMaxMs} | ${w.gcMs} | ${w.rssMiB} | ${w.walMiB ?? "—"} | ${sum(w.tokenRows).toLocaleString("en")} |`),
+  "",
+  "</details>",
+].join("\n")).join("\n\n");
+const killTable = [
+  "| database | kill -9 under load | acknowledged logins | LOGIN events afterwards | lost events (target 0) | their tokens stored | answers | restart until ready ms |",
+  "|---|---:|---:|---:|---:|---:|---|---|",
+  ...kills.map((k) => `| ${k.kind} | ${k.kills} | ${k.acknowledged} | ${k.loginEvents} | ${Math.max(0, k.acknowledged - k.loginEvents)} | ${k.tokensStored} | ${statusText(k.statuses)} | ${k.restartMs.join(", ")} |`),
+].join("\n");
+const outageText = outage
+  ? [
+    "| database cut (PostgreSQL, TCP forwarder stopped) | answers | 5xx other than 503 (target 0) | recovered (first 200 after the return) | acknowledged logins | LOGIN events | lost events (target 0) | their tokens stored |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|",
+    `| ${outage.outageSeconds} s | ${statusText(outage.statuses)} | ${Object.entries(outage.statuses).filter(([k]) => Number(k) >= 500 && k !== "503").reduce((n, [, v]) => n + v, 0)} | ${outage.recoveryMs} ms | ${outage.acknowledged} | ${outage.loginEvents} | ${Math.max(0, outage.acknowledged - outage.loginEvents)} | ${outage.tokensStored} |`,
+  ].join("\n")
+  : "Not measured: PostgreSQL is not reachable.";
 
 const ldapSection = ldap
   ? [
@@ -226,6 +271,32 @@ RSS is the server process's alone (x509-idp's Node process, the reference's), re
 
 x509-idp reaches ${spread(compare.ratios)} % of the reference (run by run). Targets: ≥ 1,000 direct grants per second,
 ≥ 40 % of the reference, p99 under 25 ms at half the peak load, server RSS under 250 MB.
+
+## Soak: certificate direct grants at half the peak, ${Math.round(SOAK_SECONDS / 60)} minutes per database
+
+bench/soak.ts: a fresh server; its peak measured first (closed loop, ${CONNECTIONS} connections, 10 s); then certificate
+direct grants sent open loop at half that rate for ${SOAK_SECONDS} s over ${CONNECTIONS} keep-alive connections, each
+request's latency counted from when it was due (a stall counts in full, for every request it delayed). Every 10 s:
+throughput, errors, p50/p99/max, the server's RSS, its longest event-loop stall and GC time (from its own /metrics on
+IDP_METRICS_PORT), the SQLite WAL's size, and the provider rows stored (access and refresh tokens, grants), counted
+beside the server. Targets: 0 errors, p99 < 50 ms in every window, RSS flat, WAL ≤ 64 MiB, token rows bounded by
+their lifetimes (access tokens 300 s, refresh tokens and grants 1,800 s; expired rows are deleted every minute).
+
+${soakSummary}
+
+${soakWindows}
+
+## Faults: kill -9 and a database outage under load
+
+bench/soak.ts: certificate direct grants from 8 connections, closed loop. **kill -9**: ${KILLS} times, each after 3 s of
+load, the server is killed and started again on the same data; afterwards every access token a client received is
+looked up in the database, and the demo realm's LOGIN events are counted (a few more events than acknowledged logins
+are logins finished whose answer the kill cut off). **Outage**: the server reaches PostgreSQL through a TCP forwarder,
+which is stopped for ${OUTAGE_SECONDS} s under load and started again; answers counted by status.
+
+${killTable}
+
+${outageText}
 
 ## X.509 identity extraction (src/x509, one core)
 
