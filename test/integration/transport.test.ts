@@ -81,4 +81,18 @@ describe("provider storage", () => {
     await adapter.revokeByGrantId("g1");
     expect(await adapter.find("live")).toBeUndefined();
   });
+
+  it("sweeps thousands of expired records at once, and nothing that is still live", async () => {
+    const prisma = server.started.services.db.prisma;
+    const realm = await new RealmStore(prisma).findByName("demo");
+    const realmId = realm?.id ?? "";
+    const past = new Date(Date.now() - 60_000);
+    const expired = 3037;
+    await prisma.oidcPayload.createMany({ data: Array.from({ length: expired }, (_, i) => ({ realmId, model: "AccessToken", id: storageId(`expired-${i}`), payload: "{}", expiresAt: past })) });
+    const adapter = prismaAdapter(prisma, realmId, async () => undefined)("AccessToken");
+    await adapter.upsert("still-live", { jti: "still-live" }, 300);
+    expect(await sweepExpired(prisma)).toBe(expired);
+    expect(await prisma.oidcPayload.count({ where: { realmId, expiresAt: { lt: new Date() } } })).toBe(0);
+    expect(await adapter.find("still-live")).toMatchObject({ jti: "still-live" });
+  });
 });
