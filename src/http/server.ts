@@ -29,9 +29,41 @@ export interface RunningServer {
   shutdown(o: { delayMs: number; timeoutMs: number }): Promise<{ unfinished: number }>;
 }
 
+/** Stale login-failure counters are deleted this often. */
 const SWEEP_EVERY_MS = 60_000;
+/** Expired tokens are deleted this often, at most EXPIRY_BUDGET_MS of batches at a time (oidc/adapter.ts sweepExpired). */
+const EXPIRY_EVERY_MS = 1000;
+const EXPIRY_BUDGET_MS = 100;
 /** How often Node checks requests against their timeouts (its default, 30 s, lets a slow client hold on twice as long). */
 const CHECK_EVERY_MS = 1000;
+
+/**
+ * Deletes expired tokens as they expire: every EXPIRY_EVERY_MS, batches for at most EXPIRY_BUDGET_MS (a backlog, after
+ * a pause or a restart, is worked off over the following ticks). A failure (the database is down) is logged once, and
+ * again when sweeping works again.
+ */
+function sweepContinuously(services: Services, log: Logger): NodeJS.Timeout {
+  let running = false;
+  let failing = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweepExpired(services.db.prisma, new Date(), EXPIRY_BUDGET_MS)
+      .then(() => {
+        if (failing) log.info("expired tokens are deleted again");
+        failing = false;
+      })
+      .catch((err: unknown) => {
+        if (!failing) log.warn({ err }, "could not delete expired tokens (retried every second)");
+        failing = true;
+      })
+      .finally(() => {
+        running = false;
+      });
+  }, EXPIRY_EVERY_MS);
+  timer.unref();
+  return timer;
+}
 
 /** A start-up problem the operator can fix; main prints its message without a stack trace. */
 export class ListenError extends Error {}
@@ -142,9 +174,9 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
     servers.push(m);
   }
 
+  const expiry = sweepContinuously(services, log);
   const guard = new BruteForceGuard(services.db.prisma);
   const sweep = setInterval(() => {
-    sweepExpired(services.db.prisma).catch((err: unknown) => log.warn({ err }, "could not delete expired tokens"));
     guard.sweep().catch((err: unknown) => log.warn({ err }, "could not delete stale login failure counters"));
   }, SWEEP_EVERY_MS);
   sweep.unref();
@@ -156,6 +188,7 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
     async shutdown({ delayMs, timeoutMs }) {
       lifecycle.beginDrain();
       clearInterval(sweep);
+      clearInterval(expiry);
       if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       // close() stops accepting and closes the idle kept-alive connections; busy ones close after their answer.
       const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

@@ -112,8 +112,36 @@ function payloadAdapter(db: Prisma, realmId: string, model: string): Adapter {
   };
 }
 
-/** Deletes expired provider records of every realm; returns how many. */
-export async function sweepExpired(db: Prisma, now = new Date()): Promise<number> {
-  const { count } = await db.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } });
-  return count;
+/** Rows deleted per statement by sweepExpired: a batch holds the database (SQLite: the one writer) for about a millisecond. */
+export const SWEEP_BATCH = 250;
+
+// A token, its grant and its refresh token expire by the thousand per minute under load. One statement deleting them
+// all holds SQLite's writer for hundreds of milliseconds and writes the WAL by tens of MiB at once (measured: p99 of
+// the certificate grant 0.3–1.35 s every minute once the first access tokens expired); small batches, one after the
+// other with the event loop free between them, cost the requests nothing they notice.
+const SWEEP_SQLITE = `DELETE FROM "OidcPayload" WHERE rowid IN (SELECT rowid FROM "OidcPayload" WHERE "expiresAt" < $1 LIMIT ${SWEEP_BATCH}) RETURNING 1 AS "gone"`;
+// SKIP LOCKED: nodes sweeping one PostgreSQL at once take different rows instead of waiting for each other.
+const SWEEP_POSTGRES = `DELETE FROM "OidcPayload" WHERE ctid IN (SELECT ctid FROM "OidcPayload" WHERE "expiresAt" < $1 LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED) RETURNING 1 AS "gone"`;
+
+/**
+ * Deletes provider records of every realm that expired before `now`, in batches of SWEEP_BATCH, until none is left or
+ * `budgetMs` is spent (one batch at least). `more`: expired rows may remain (the budget ran out).
+ */
+export async function sweepExpired(db: Prisma, now = new Date(), budgetMs = Infinity): Promise<{ deleted: number; more: boolean }> {
+  const hot = hotSqlOf(db);
+  if (!hot) {
+    const { count } = await db.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } });
+    return { deleted: count, more: false };
+  }
+  const sql = hot.provider === "sqlite" ? SWEEP_SQLITE : SWEEP_POSTGRES;
+  const before = hot.timestamp(now);
+  const until = performance.now() + budgetMs;
+  let deleted = 0;
+  for (;;) {
+    const gone = (await hot.all<{ gone: number }>(sql, [before])).length;
+    deleted += gone;
+    if (gone < SWEEP_BATCH) return { deleted, more: false };
+    if (performance.now() >= until) return { deleted, more: true };
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent, fetch } from "undici";
-import { prismaAdapter, storageId, sweepExpired } from "../../src/oidc/adapter.ts";
+import { prismaAdapter, storageId, sweepExpired, SWEEP_BATCH } from "../../src/oidc/adapter.ts";
 import { RealmStore } from "../../src/realms/realm-store.ts";
 import { tempDir } from "../helpers/db.ts";
 import { freePort, startTestServer, type TestServer } from "../helpers/server.ts";
@@ -73,7 +73,7 @@ describe("provider storage", () => {
     await prisma.oidcPayload.updateMany({ where: { id: storageId("dead") }, data: { expiresAt: new Date(Date.now() - 1000) } });
     expect(await adapter.find("dead")).toBeUndefined();
     expect(await adapter.find("live")).toMatchObject({ jti: "live" });
-    expect(await sweepExpired(prisma)).toBeGreaterThanOrEqual(1);
+    expect((await sweepExpired(prisma)).more).toBe(false);
     expect(await prisma.oidcPayload.count({ where: { id: storageId("dead") } })).toBe(0);
     expect(await prisma.oidcPayload.count({ where: { id: storageId("live") } })).toBe(1);
     await adapter.consume("live");
@@ -82,17 +82,53 @@ describe("provider storage", () => {
     expect(await adapter.find("live")).toBeUndefined();
   });
 
-  it("sweeps thousands of expired records at once, and nothing that is still live", async () => {
+  it("the running server deletes expired records within seconds, on its own", async () => {
     const prisma = server.started.services.db.prisma;
     const realm = await new RealmStore(prisma).findByName("demo");
     const realmId = realm?.id ?? "";
-    const past = new Date(Date.now() - 60_000);
-    const expired = 3037;
-    await prisma.oidcPayload.createMany({ data: Array.from({ length: expired }, (_, i) => ({ realmId, model: "AccessToken", id: storageId(`expired-${i}`), payload: "{}", expiresAt: past })) });
+    const past = new Date(Date.now() - 1000);
+    await prisma.oidcPayload.createMany({ data: Array.from({ length: 600 }, (_, i) => ({ realmId, model: "AccessToken", id: storageId(`lapsed-${i}`), payload: "{}", expiresAt: past })) });
+    const deadline = Date.now() + 5000;
+    let left = Infinity;
+    while (left > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = await prisma.oidcPayload.count({ where: { realmId, expiresAt: { lt: new Date() } } });
+    }
+    expect(left).toBe(0);
+  });
+
+  // The server under test sweeps every second too: these rows expire an hour ahead and are swept "two hours from now"
+  // (which deletes the other tests' tokens as well: at least these rows, then).
+  it("sweeps thousands of expired records in batches, and nothing that is still live", async () => {
+    const prisma = server.started.services.db.prisma;
+    const realm = await new RealmStore(prisma).findByName("demo");
+    const realmId = realm?.id ?? "";
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    const later = new Date(Date.now() + 7_200_000);
+    const expired = SWEEP_BATCH * 12 + 37;
+    await prisma.oidcPayload.createMany({ data: Array.from({ length: expired }, (_, i) => ({ realmId, model: "AccessToken", id: storageId(`expired-${i}`), payload: "{}", expiresAt: inAnHour })) });
     const adapter = prismaAdapter(prisma, realmId, async () => undefined)("AccessToken");
-    await adapter.upsert("still-live", { jti: "still-live" }, 300);
-    expect(await sweepExpired(prisma)).toBe(expired);
-    expect(await prisma.oidcPayload.count({ where: { realmId, expiresAt: { lt: new Date() } } })).toBe(0);
+    await adapter.upsert("still-live", { jti: "still-live" }, 3 * 3600);
+    const swept = await sweepExpired(prisma, later);
+    expect(swept.more).toBe(false);
+    expect(swept.deleted).toBeGreaterThanOrEqual(expired);
+    expect(await prisma.oidcPayload.count({ where: { expiresAt: { lt: later } } })).toBe(0);
     expect(await adapter.find("still-live")).toMatchObject({ jti: "still-live" });
+  });
+
+  it("stops sweeping when its time budget is spent and says that more is left", async () => {
+    const prisma = server.started.services.db.prisma;
+    const realm = await new RealmStore(prisma).findByName("demo");
+    const realmId = realm?.id ?? "";
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    const later = new Date(Date.now() + 7_200_000);
+    const expired = SWEEP_BATCH * 3 + 1;
+    await prisma.oidcPayload.createMany({ data: Array.from({ length: expired }, (_, i) => ({ realmId, model: "Grant", id: storageId(`budget-${i}`), payload: "{}", expiresAt: inAnHour })) });
+    const left = async () => prisma.oidcPayload.count({ where: { expiresAt: { lt: later } } });
+    const before = await left();
+    expect(await sweepExpired(prisma, later, 0)).toEqual({ deleted: SWEEP_BATCH, more: true });
+    expect(await left()).toBe(before - SWEEP_BATCH);
+    expect(await sweepExpired(prisma, later)).toEqual({ deleted: before - SWEEP_BATCH, more: false });
+    expect(await left()).toBe(0);
   });
 });
