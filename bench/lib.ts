@@ -184,7 +184,27 @@ export interface LoadOptions {
   rate?: number;
 }
 
-const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+/**
+ * Open loop: `send(due)` every 1/rate seconds while `going()`, whatever the answers' latency; each request's latency
+ * is to be measured from `due`, when it was due (no coordinated omission). Resolves once every request has ended.
+ */
+export async function openLoop(rate: number, send: (due: number) => Promise<void>, going: () => boolean): Promise<void> {
+  const interval = 1000 / rate;
+  const inflight = new Set<Promise<void>>();
+  let next = performance.now();
+  while (going()) {
+    const due = next;
+    next += interval;
+    const one = send(due);
+    inflight.add(one);
+    void one.finally(() => inflight.delete(one));
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  await Promise.all(inflight);
+}
+
+export const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 /** Closed-loop load: `connections` keep-alive connections, each sending its next request when the last one ends. */
 export async function load(o: LoadOptions): Promise<LoadResult> {
@@ -211,23 +231,7 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
   const worker = async () => {
     while (running) await send(performance.now());
   };
-  // Open loop: one request every 1/rate seconds, latency measured from when it was due (no coordinated omission).
-  const paced = async () => {
-    const interval = 1000 / (o.rate as number);
-    const inflight = new Set<Promise<void>>();
-    let next = performance.now();
-    while (running) {
-      const due = next;
-      next += interval;
-      const one = send(due);
-      inflight.add(one);
-      void one.finally(() => inflight.delete(one));
-      const wait = next - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-    await Promise.all(inflight);
-  };
-  const workers = o.rate ? [paced()] : Array.from({ length: o.connections }, worker);
+  const workers = o.rate ? [openLoop(o.rate, send, () => running)] : Array.from({ length: o.connections }, worker);
   await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000));
   measuring = true;
   const started = performance.now();

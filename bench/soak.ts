@@ -15,7 +15,7 @@ import pg from "pg";
 import { fetch, Pool } from "undici";
 import { storageId } from "../src/oidc/adapter.ts";
 import { startForwarder } from "../test/helpers/tcp-forwarder.ts";
-import { certificateGrantRequest, demoCertificate, freePort, hasToken, launch, load, prepare, ROOT, type Launched, type Prepared } from "./lib.ts";
+import { certificateGrantRequest, demoCertificate, freePort, hasToken, launch, load, openLoop, percentile, prepare, ROOT, type Launched, type Prepared } from "./lib.ts";
 
 const WINDOW_SECONDS = 10;
 
@@ -38,7 +38,10 @@ export interface SoakWindow {
 
 export interface SoakResult {
   kind: "sqlite" | "postgres";
+  /** half: open loop at half the peak; peak: closed loop, every connection busy all the time. */
+  mode: "half" | "peak";
   peak: number;
+  /** The soak's request rate (open loop), or, at peak, the rate it reached. */
   rate: number;
   seconds: number;
   windows: SoakWindow[];
@@ -48,7 +51,6 @@ export interface SoakResult {
   lifetimes: Record<string, number>;
 }
 
-const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (n: number) => Math.round(n * 100) / 100;
 
 /**
@@ -99,7 +101,7 @@ function walMiB(p: Prepared): number | undefined {
   }
 }
 
-export async function soak(kind: "sqlite" | "postgres", seconds: number, connections: number, log: (line: string) => void): Promise<SoakResult> {
+export async function soak(kind: "sqlite" | "postgres", mode: "half" | "peak", seconds: number, connections: number, log: (line: string) => void): Promise<SoakResult> {
   const p = await prepare(kind);
   const metricsPort = await freePort();
   const server = await launch(p, { IDP_METRICS_PORT: String(metricsPort) });
@@ -119,7 +121,7 @@ export async function soak(kind: "sqlite" | "postgres", seconds: number, connect
     await serverSide();
     const peakRun = await load({ base: server.base, ca: server.ca, ...demoCertificate(server), connections, seconds: 10, warmupSeconds: 2, ok: hasToken, request });
     const rate = Math.max(1, Math.round(peakRun.rps / 2));
-    log(`soak · ${kind}: peak ${peakRun.rps} req/s, soaking at ${rate} req/s for ${seconds} s`);
+    log(`soak · ${kind}: peak ${peakRun.rps} req/s, soaking ${mode === "half" ? `at ${rate} req/s` : "at peak"} for ${seconds} s`);
     const pool = new Pool(server.base, { connections, pipelining: 1, connect: { ca: server.ca, ...demoCertificate(server) } });
     const statuses: Record<string, number> = {};
     let latencies: number[] = [];
@@ -165,24 +167,15 @@ export async function soak(kind: "sqlite" | "postgres", seconds: number, connect
       }));
     }, WINDOW_SECONDS * 1000);
     const end = begin + seconds * 1000;
-    const interval = 1000 / rate;
-    const inflight = new Set<Promise<void>>();
-    let next = begin;
-    while (next < end) {
-      const due = next;
-      next += interval;
-      const one = send(due);
-      inflight.add(one);
-      void one.finally(() => inflight.delete(one));
-      const wait = next - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
+    const going = () => performance.now() < end;
+    if (mode === "half") await openLoop(rate, send, going);
+    else await Promise.all(Array.from({ length: connections }, async () => { while (going()) await send(performance.now()); }));
     clearInterval(sampler);
     await Promise.all(sampling);
     windows.sort((a, b) => a.at - b.at);
-    await Promise.all(inflight);
     await pool.close();
-    return { kind, peak: peakRun.rps, rate, seconds, windows, statuses, lifetimes: { AccessToken: 300, RefreshToken: 1800, Grant: 1800 } };
+    const answered = windows.reduce((n, w) => n + w.requests, 0);
+    return { kind, mode, peak: peakRun.rps, rate: mode === "half" ? rate : Math.round(answered / seconds), seconds, windows, statuses, lifetimes: { AccessToken: 300, RefreshToken: 1800, Grant: 1800 } };
   } finally {
     await rows.close();
     await server.kill("SIGTERM");
