@@ -64,6 +64,14 @@ describe("realm registry", () => {
 });
 
 describe("provider storage", () => {
+  /** `count` rows of `model` in the demo realm expiring at `expiresAt`; the realm's id. */
+  const storeExpiring = async (prefix: string, model: string, count: number, expiresAt: Date) => {
+    const prisma = server.started.services.db.prisma;
+    const realmId = (await new RealmStore(prisma).findByName("demo"))?.id ?? "";
+    await prisma.oidcPayload.createMany({ data: Array.from({ length: count }, (_, i) => ({ realmId, model, id: storageId(`${prefix}-${i}`), payload: "{}", expiresAt })) });
+    return realmId;
+  };
+
   it("hides expired records at once and deletes them on the sweep", async () => {
     const prisma = server.started.services.db.prisma;
     const realm = await new RealmStore(prisma).findByName("demo");
@@ -84,10 +92,7 @@ describe("provider storage", () => {
 
   it("the running server deletes expired records within seconds, on its own", async () => {
     const prisma = server.started.services.db.prisma;
-    const realm = await new RealmStore(prisma).findByName("demo");
-    const realmId = realm?.id ?? "";
-    const past = new Date(Date.now() - 1000);
-    await prisma.oidcPayload.createMany({ data: Array.from({ length: 600 }, (_, i) => ({ realmId, model: "AccessToken", id: storageId(`lapsed-${i}`), payload: "{}", expiresAt: past })) });
+    const realmId = await storeExpiring("lapsed", "AccessToken", 600, new Date(Date.now() - 1000));
     const deadline = Date.now() + 5000;
     let left = Infinity;
     while (left > 0 && Date.now() < deadline) {
@@ -101,12 +106,9 @@ describe("provider storage", () => {
   // (which deletes the other tests' tokens as well: at least these rows, then).
   it("sweeps thousands of expired records in batches, and nothing that is still live", async () => {
     const prisma = server.started.services.db.prisma;
-    const realm = await new RealmStore(prisma).findByName("demo");
-    const realmId = realm?.id ?? "";
-    const inAnHour = new Date(Date.now() + 3_600_000);
     const later = new Date(Date.now() + 7_200_000);
     const expired = SWEEP_BATCH * 12 + 37;
-    await prisma.oidcPayload.createMany({ data: Array.from({ length: expired }, (_, i) => ({ realmId, model: "AccessToken", id: storageId(`expired-${i}`), payload: "{}", expiresAt: inAnHour })) });
+    const realmId = await storeExpiring("expired", "AccessToken", expired, new Date(Date.now() + 3_600_000));
     const adapter = prismaAdapter(prisma, realmId, async () => undefined)("AccessToken");
     await adapter.upsert("still-live", { jti: "still-live" }, 3 * 3600);
     const swept = await sweepExpired(prisma, later);
@@ -118,12 +120,8 @@ describe("provider storage", () => {
 
   it("stops sweeping when its time budget is spent and says that more is left", async () => {
     const prisma = server.started.services.db.prisma;
-    const realm = await new RealmStore(prisma).findByName("demo");
-    const realmId = realm?.id ?? "";
-    const inAnHour = new Date(Date.now() + 3_600_000);
     const later = new Date(Date.now() + 7_200_000);
-    const expired = SWEEP_BATCH * 3 + 1;
-    await prisma.oidcPayload.createMany({ data: Array.from({ length: expired }, (_, i) => ({ realmId, model: "Grant", id: storageId(`budget-${i}`), payload: "{}", expiresAt: inAnHour })) });
+    await storeExpiring("budget", "Grant", SWEEP_BATCH * 3 + 1, new Date(Date.now() + 3_600_000));
     const left = async () => prisma.oidcPayload.count({ where: { expiresAt: { lt: later } } });
     const before = await left();
     expect(await sweepExpired(prisma, later, 0)).toEqual({ deleted: SWEEP_BATCH, more: true });
