@@ -57,9 +57,9 @@ interface CheckpointResult {
 }
 
 if (!isMainThread && parentPort && (workerData as { file?: string } | null)?.file) {
+  // timeout is the busy timeout: a RESTART waits this long at most for the server's current write and for readers;
+  // busy: a later round tries again.
   const db = new BetterSqlite3((workerData as { file: string }).file, { timeout: RESTART_WAIT_MS });
-  // A RESTART waits this long at most for the server's current write and for readers; busy: a later round tries again.
-  db.pragma(`busy_timeout = ${RESTART_WAIT_MS}`);
   const pageSize = Number(db.pragma("page_size", { simple: true }));
   const checkpoint = (mode: "PASSIVE" | "RESTART") => (db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[])[0];
   /** One round; returns when to look again (ms). */

@@ -42,13 +42,12 @@ const CHECK_EVERY_MS = 1000;
  * a pause or a restart, is worked off over the following ticks). A failure (the database is down) is logged once, and
  * again when sweeping works again.
  */
-function sweepContinuously(services: Services, log: Logger): NodeJS.Timeout {
-  let running = false;
+function sweepContinuously(services: Services, log: Logger): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
   let failing = false;
   const timer = setInterval(() => {
     if (running) return;
-    running = true;
-    sweepExpired(services.db.prisma, new Date(), EXPIRY_BUDGET_MS)
+    running = sweepExpired(services.db.prisma, new Date(), EXPIRY_BUDGET_MS)
       .then(() => {
         if (failing) log.info("expired tokens are deleted again");
         failing = false;
@@ -58,11 +57,17 @@ function sweepContinuously(services: Services, log: Logger): NodeJS.Timeout {
         failing = true;
       })
       .finally(() => {
-        running = false;
+        running = undefined;
       });
   }, EXPIRY_EVERY_MS);
   timer.unref();
-  return timer;
+  return {
+    // The batch in flight finishes first: the database is closed after it, not under it.
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 /** A start-up problem the operator can fix; main prints its message without a stack trace. */
@@ -188,7 +193,7 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
     async shutdown({ delayMs, timeoutMs }) {
       lifecycle.beginDrain();
       clearInterval(sweep);
-      clearInterval(expiry);
+      await expiry.stop();
       if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       // close() stops accepting and closes the idle kept-alive connections; busy ones close after their answer.
       const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
