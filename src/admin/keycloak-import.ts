@@ -109,6 +109,7 @@ function convertClient(c: Json, notes: string[]): Json | undefined {
     consentRequired: c.consentRequired === true,
     defaultClientScopes: scopes(c.defaultClientScopes).filter((s) => s !== "openid"),
     optionalClientScopes: scopes(c.optionalClientScopes).filter((s) => s !== "openid"),
+    ...(attributes["access.token.format"] === "opaque" && { attributes: { "access.token.format": "opaque" } }),
   };
 }
 

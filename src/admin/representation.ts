@@ -24,6 +24,9 @@ const origin = z.string().max(2048).refine((s) => s === "+" || s === "*" || /^ht
 export const SCOPES = ["openid", "profile", "email", "offline_access"] as const;
 const scope = z.enum(SCOPES);
 const signatureAlg = z.enum(["ES256", "RS256"]);
+/** A client's access tokens: Keycloak's JWTs (the default) or opaque, stored ones (oidc/access-tokens.ts). */
+export const ACCESS_TOKEN_FORMATS = ["jwt", "opaque"] as const;
+export type AccessTokenFormat = (typeof ACCESS_TOKEN_FORMATS)[number];
 
 export const clientSchema = z.strictObject({
   clientId: z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
@@ -50,6 +53,10 @@ export const clientSchema = z.strictObject({
   optionalClientScopes: z.array(scope).default(["offline_access"]),
   /** x509-idp: overrides the realm's defaultSignatureAlgorithm for this client's ID tokens. */
   idTokenSignedResponseAlg: signatureAlg.optional(),
+  /** Keycloak's client attributes; x509-idp reads `access.token.format` (jwt, the default, or opaque). */
+  attributes: z.strictObject({
+    "access.token.format": z.enum(ACCESS_TOKEN_FORMATS).optional(),
+  }).optional(),
 }).refine((c) => !(c.publicClient && (c.secret || c.secretHash)), { message: "a public client has no secret", path: ["secret"] })
   .refine((c) => !(c.publicClient && c.serviceAccountsEnabled), { message: "a public client cannot use service accounts (client credentials)", path: ["serviceAccountsEnabled"] })
   .refine((c) => !(c.secret && c.secretHash), { message: "give secret or secretHash, not both", path: ["secretHash"] });

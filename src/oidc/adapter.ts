@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import type { Adapter, AdapterFactory, AdapterPayload } from "oidc-provider";
 import type { Prisma } from "../db/database.ts";
 import { hotSqlOf, type HotSql } from "../db/hot-sql.ts";
+import { fromAlias, isJwt, rebuild, REVOKED, type AccessTokenJwts } from "./access-tokens.ts";
 
 /** The key a provider record is stored under: the SHA-256 (hex, 64 characters) of its id. */
 export const storageId = (id: string): string => createHash("sha256").update(id).digest("hex");
@@ -33,8 +34,62 @@ const withId = (id: string | undefined, payload: AdapterPayload): AdapterPayload
 /** Supplies the "Client" model: clients live in their own table, managed by the admin API, not by the provider. */
 export type ClientSource = (clientId: string) => Promise<AdapterPayload | undefined>;
 
-export function prismaAdapter(db: Prisma, realmId: string, clients: ClientSource): AdapterFactory {
-  return (model: string): Adapter => (model === "Client" ? clientAdapter(clients) : payloadAdapter(db, realmId, model));
+/** `jwts`: the realm's JWT access tokens (oidc/access-tokens.ts), found by their signature instead of a row. */
+export function prismaAdapter(db: Prisma, realmId: string, clients: ClientSource, jwts?: AccessTokenJwts): AdapterFactory {
+  return (model: string): Adapter => {
+    if (model === "Client") return clientAdapter(clients);
+    const stored = payloadAdapter(db, realmId, model);
+    return jwts && (model === "AccessToken" || model === "ClientCredentials") ? jwtAdapter(db, realmId, stored, jwts) : stored;
+  };
+}
+
+/** The revocation list's keys: one token (by jti) or every access token of a grant. */
+const revokedToken = (jti: string) => storageId(`jti:${jti}`);
+const revokedGrant = (grantId: string) => storageId(`grant:${grantId}`);
+
+/**
+ * JWT access tokens beside stored (opaque) ones: a JWT is found when its signature is the realm's, it is unexpired,
+ * neither it nor its grant was revoked, and its grant still exists (logout and refresh-token replay delete grants).
+ */
+function jwtAdapter(db: Prisma, realmId: string, stored: Adapter, jwts: AccessTokenJwts): Adapter {
+  const now = () => Math.floor(Date.now() / 1000);
+  return {
+    ...stored,
+    async find(presented) {
+      const id = fromAlias(presented);
+      if (!isJwt(id)) return stored.find(presented);
+      const claims = jwts.verify(id);
+      if (!claims || claims.exp <= now()) return undefined;
+      const grant = claims.x509idp.grant;
+      const ids = grant === undefined ? [revokedToken(claims.jti)] : [revokedToken(claims.jti), revokedGrant(grant)];
+      const [revoked, live] = await Promise.all([
+        db.oidcPayload.count({ where: { realmId, model: REVOKED, id: { in: ids } } }),
+        grant === undefined ? 1 : db.oidcPayload.count({ where: { realmId, model: "Grant", id: storageId(grant), OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] } }),
+      ]);
+      return revoked === 0 && live > 0 ? (rebuild(id, claims) as unknown as AdapterPayload) : undefined;
+    },
+    // Revoking a JWT lists its jti until it expires.
+    async destroy(presented) {
+      const id = fromAlias(presented);
+      if (!isJwt(id)) return stored.destroy(presented);
+      const claims = jwts.verify(id);
+      if (!claims || claims.exp <= now()) return;
+      await revoke(db, realmId, revokedToken(claims.jti), new Date(claims.exp * 1000));
+    },
+    // Stored tokens of the grant are deleted; its JWTs are listed until the grant itself would expire (no access
+    // token is found after its grant is gone or expired).
+    async revokeByGrantId(grantId) {
+      await stored.revokeByGrantId(grantId);
+      const row = await db.oidcPayload.findUnique({ where: { realmId_model_id: { realmId, model: "Grant", id: storageId(grantId) } }, select: { expiresAt: true } });
+      if (row) await revoke(db, realmId, revokedGrant(grantId), row.expiresAt ?? new Date(Date.now() + 86_400_000));
+    },
+  };
+}
+
+async function revoke(db: Prisma, realmId: string, id: string, expiresAt: Date): Promise<void> {
+  // No grantId column: revoking the grant's tokens (revokeByGrantId) must not delete the list's entries.
+  const columns = { payload: "{}", expiresAt };
+  await db.oidcPayload.upsert({ where: { realmId_model_id: { realmId, model: REVOKED, id } }, create: { realmId, model: REVOKED, id, ...columns }, update: columns });
 }
 
 function clientAdapter(clients: ClientSource): Adapter {

@@ -5,6 +5,7 @@ import type { AdapterPayload } from "oidc-provider";
 import { verify } from "@node-rs/argon2";
 import type { ClientRecord } from "../realms/client-store.ts";
 import type { Realm } from "../realms/realm-store.ts";
+import { FORMAT_METADATA } from "./access-tokens.ts";
 
 /** Scopes a client receives without asking (Keycloak's default client scopes) and may ask for (optional ones). */
 export interface ClientScopes {
@@ -38,6 +39,7 @@ export function toClientMetadata(c: ClientRecord, realm: Realm): AdapterPayload 
     "x509idp:default_scopes": c.defaultClientScopes,
     "x509idp:optional_scopes": c.optionalClientScopes,
     "x509idp:web_origins": webOrigins(c),
+    [FORMAT_METADATA]: c.accessTokenFormat,
   };
 }
 
@@ -46,6 +48,7 @@ export const EXTRA_CLIENT_METADATA = [
   "x509idp:default_scopes",
   "x509idp:optional_scopes",
   "x509idp:web_origins",
+  FORMAT_METADATA,
 ] as const;
 
 /** Keycloak's webOrigins: "+" means the origins of the redirect URIs, "*" any origin. */

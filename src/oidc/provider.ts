@@ -19,6 +19,7 @@ import type { LdapProviders } from "../ldap/providers.ts";
 import { UserStore } from "../users/user-store.ts";
 import { accountFinder, CLAIMS } from "./account.ts";
 import { prismaAdapter } from "./adapter.ts";
+import { AccessTokenJwts, aliasStructuredTokens, issueJwtAccessTokens } from "./access-tokens.ts";
 import { cachedClients } from "./client-cache.ts";
 import { compareHashedSecret, EXTRA_CLIENT_METADATA, toClientMetadata } from "./clients.ts";
 import { redirectUriMatches } from "../realms/redirect-uri.ts";
@@ -98,12 +99,14 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   const clients = new ClientStore(db);
   const guard = new BruteForceGuard(db);
   const message = (ctx: KoaContextWithOIDC, key: string) => views.message(key, ctx.get("accept-language"));
+  const issuer = `${deps.publicUrl}${base}`;
+  const jwts = new AccessTokenJwts(issuer, keys.signing, realm.defaultSignatureAlgorithm);
 
   const configuration: Configuration = {
     adapter: prismaAdapter(db, realm.id, cachedClients(async (clientId) => {
       const c = await clients.findByClientId(realm.id, clientId);
       return c ? toClientMetadata(c, realm) : undefined;
-    }, CLIENT_CACHE_MS)),
+    }, CLIENT_CACHE_MS), jwts),
     findAccount: accountFinder(users, realm.id),
     jwks: { keys: keys.signing as NonNullable<Configuration["jwks"]>["keys"] },
     routes: ROUTES,
@@ -188,7 +191,9 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     },
   };
 
-  const provider = new Provider(`${deps.publicUrl}${base}`, configuration);
+  const provider = new Provider(issuer, configuration);
+  // Access tokens are Keycloak's JWTs unless the client asks for opaque ones (oidc/access-tokens.ts).
+  issueJwtAccessTokens(provider, jwts);
   // X-Forwarded-* count only from trusted proxies: the request gate (http/forwarded.ts) removed everyone else's; the
   // client's address is read from them, never the host or scheme of the URLs built (http/public-origin.ts).
   provider.proxy = true;
@@ -241,6 +246,8 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
       ctx.body = { error: UNAVAILABLE.error, error_description: UNAVAILABLE.description };
     }
   };
+
+  provider.use(aliasStructuredTokens([ROUTES.introspection, ROUTES.revocation]));
 
   provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, directory, guard, events, x509, revocation: deps.revocation, log, certificates: deps.certificates })), [...PASSWORD_GRANT_PARAMS]);
 

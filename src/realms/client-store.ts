@@ -1,6 +1,6 @@
 // OAuth clients of a realm, as plain objects; the only module that reads or writes the Client table.
 import type { Tx } from "../db/database.ts";
-import type { ClientRepresentation } from "../admin/representation.ts";
+import type { AccessTokenFormat, ClientRepresentation } from "../admin/representation.ts";
 
 export interface ClientRecord {
   id: string;
@@ -21,6 +21,7 @@ export interface ClientRecord {
   serviceAccountsEnabled: boolean;
   consentRequired: boolean;
   idTokenSignedResponseAlg: "ES256" | "RS256" | null;
+  accessTokenFormat: AccessTokenFormat;
   updatedAt: Date;
 }
 
@@ -49,6 +50,7 @@ function toRecord(r: Row): ClientRecord {
     serviceAccountsEnabled: r.serviceAccountsEnabled,
     consentRequired: r.consentRequired,
     idTokenSignedResponseAlg: r.idTokenSignedResponseAlg === "RS256" || r.idTokenSignedResponseAlg === "ES256" ? r.idTokenSignedResponseAlg : null,
+    accessTokenFormat: r.accessTokenFormat === "opaque" ? "opaque" : "jwt",
     updatedAt: r.updatedAt,
   };
 }
@@ -70,6 +72,7 @@ function columns(c: ClientRepresentation) {
     serviceAccountsEnabled: c.serviceAccountsEnabled,
     consentRequired: c.consentRequired,
     idTokenSignedResponseAlg: c.idTokenSignedResponseAlg ?? null,
+    accessTokenFormat: c.attributes?.["access.token.format"] ?? "jwt",
   };
 }
 
@@ -93,6 +96,7 @@ export function toClientRepresentation(c: ClientRecord): ClientRepresentation & 
     defaultClientScopes: c.defaultClientScopes as ClientRepresentation["defaultClientScopes"],
     optionalClientScopes: c.optionalClientScopes as ClientRepresentation["optionalClientScopes"],
     ...(c.idTokenSignedResponseAlg !== null && { idTokenSignedResponseAlg: c.idTokenSignedResponseAlg }),
+    attributes: { "access.token.format": c.accessTokenFormat },
   };
 }
 

@@ -126,8 +126,9 @@ describe("the database", () => {
       id_token: tokens.id_token ?? "", session_cookie: session, es256_d: ds[0] ?? "", rs256_d: ds[1] ?? "", cookie_key: runtime?.cookieKeys[0] ?? "",
     };
     for (const [name, value] of Object.entries(secrets)) expect(value.length, name).toBeGreaterThan(20);
-    // The rows are there, by hash.
-    expect(await server.started.services.db.prisma.oidcPayload.count({ where: { id: storageId(tokens.access_token) } })).toBe(1);
+    // The rows are there, by hash; a JWT access token has none.
+    expect(await server.started.services.db.prisma.oidcPayload.count({ where: { id: storageId(tokens.refresh_token ?? "") } })).toBe(1);
+    expect(await server.started.services.db.prisma.oidcPayload.count({ where: { id: storageId(tokens.access_token) } })).toBe(0);
     const files = await databaseFiles(db, started);
     // The files read are the database's: what is stored in clear is found in them.
     expect(containsAny(files, { realm_id: realm.id, email: "alice@example.org" })).toEqual(["realm_id", "email"]);
@@ -141,6 +142,8 @@ describe("rows written in clear by an older release", () => {
     const port = await freePort();
     const first = await startTestServer({ db, port });
     await seedAcme(first);
+    // Older releases stored every access token: this client still does.
+    await first.started.services.db.prisma.client.updateMany({ where: { clientId: "web-app" }, data: { accessTokenFormat: "opaque" } });
     const config = await relyingParty(first, "acme", "web-app", APP_SECRET);
     const tokens = await oidc.genericGrantRequest(config, "password", { username: "alice", password: "alice-password", scope: "openid" });
     const jwks = await (await first.fetch("/realms/acme/protocol/openid-connect/certs")).text();

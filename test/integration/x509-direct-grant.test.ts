@@ -1,6 +1,7 @@
 // The direct grant with a client certificate over real mutual TLS (keycloak-x509.md §5.2): every row of the error
 // contract, success with certificate-bound tokens (userinfo and refresh need the certificate), username checks,
 // just-in-time provisioning, xmppAddr identities, events.
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ext, type BuiltCert } from "../helpers/certs.ts";
 import { buildPki, clientProfile, intermediateCrl, keyPem, type Pki } from "../helpers/pki.ts";
@@ -184,7 +185,11 @@ describe("success", () => {
     expect((await client.fetch(`/realms/${REALM}/protocol/openid-connect/userinfo`, { headers: { authorization: `Bearer ${again.access_token}` } })).status).toBe(200);
 
     const introspection = await server.fetch(`/realms/${REALM}/protocol/openid-connect/token/introspect`, { method: "POST", body: new URLSearchParams({ token: again.access_token, ...CLIENT }) });
-    expect(await introspection.json()).toMatchObject({ active: true, cnf: { "x5t#S256": expect.any(String) } });
+    // The JWT carries the binding (RFC 8705 §3.1): the SHA-256 thumbprint of the certificate's DER.
+    const thumbprint = createHash("sha256").update(pki.leaf.der).digest("base64url");
+    const claims = JSON.parse(Buffer.from(again.access_token.split(".")[1] as string, "base64url").toString()) as { cnf?: Record<string, string> };
+    expect(claims.cnf).toEqual({ "x5t#S256": thumbprint });
+    expect(await introspection.json()).toMatchObject({ active: true, cnf: { "x5t#S256": thumbprint } });
   });
 
   it("a username the certificate's user does not have is refused with 400, never a 500; a matching one is fine", async () => {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Client" ADD COLUMN     "accessTokenFormat" TEXT NOT NULL DEFAULT 'jwt';
