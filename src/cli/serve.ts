@@ -90,18 +90,27 @@ export function demoInstructions(publicUrl: string, trustFile: string, d: DemoCr
 }
 
 export async function serve(settings: Settings, log: Logger): Promise<void> {
-  const started = await start(settings, log);
-  process.stderr.write(`${banner(started)}\n`);
-  log.info({ httpsPort: started.server.httpsPort, httpPort: started.server.httpPort, db: started.services.db.provider }, "started");
+  // The signals are taken before the listeners open: a SIGTERM that comes as soon as the port answers (a supervisor,
+  // a test) stops the server cleanly instead of killing it.
+  let started: Started | undefined;
+  let requested: string | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping || !started) return;
     stopping = true;
     log.info({ signal, ...settings.shutdown }, "stopping: draining requests");
     await started.stop(settings.shutdown);
     log.info({ signal }, "stopped");
     process.exit(0);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  const onSignal = (signal: string) => {
+    if (started) void stop(signal);
+    else requested ??= signal;
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  started = await start(settings, log);
+  process.stderr.write(`${banner(started)}\n`);
+  log.info({ httpsPort: started.server.httpsPort, httpPort: started.server.httpPort, db: started.services.db.provider }, "started");
+  if (requested) await stop(requested);
 }

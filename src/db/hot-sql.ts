@@ -16,10 +16,16 @@ export interface HotSql {
   readonly provider: "sqlite" | "postgresql";
   all<T extends object>(sql: string, params: readonly unknown[]): Promise<T[]>;
   run(sql: string, params: readonly unknown[]): Promise<void>;
-  /** Runs `sql` once for each row of parameters, all in one transaction. */
-  runAll(sql: string, rows: readonly (readonly unknown[])[]): Promise<void>;
+  /** Runs the statements in order, in one transaction: all of them are committed, or none. */
+  batch(statements: readonly Statement[]): Promise<void>;
   /** A timestamp as the database stores it (SQLite: Prisma's ISO text; PostgreSQL: a Date). */
   timestamp(d: Date): unknown;
+}
+
+/** One statement with its parameters ($1, $2… placeholders). */
+export interface Statement {
+  sql: string;
+  params: readonly unknown[];
 }
 
 const hot = new WeakMap<object, HotSql>();
@@ -71,11 +77,14 @@ export function sqliteHotSql(db: () => BetterSqlite3.Database, gate: Transaction
       const { st, order } = prepared(sql);
       st.run(...bind(order, params));
     },
-    runAll: async (sql, rows) => {
+    batch: async (list) => {
       await gate.idle();
-      const { st, order } = prepared(sql);
+      const steps = list.map(({ sql, params }) => {
+        const { st, order } = prepared(sql);
+        return () => st.run(...bind(order, params));
+      });
       db().transaction(() => {
-        for (const params of rows) st.run(...bind(order, params));
+        for (const step of steps) step();
       })();
     },
     // Prisma's SQLite adapter writes DateTime as ISO text with a "+00:00" offset; text comparisons depend on it.
@@ -104,24 +113,25 @@ export function postgresHotSql(pool: pg.Pool): HotSql {
     }
     return n;
   };
+  const transaction = async (list: readonly Statement[]) => {
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      for (const { sql, params } of list) await client.query({ name: name(sql), text: sql, values: [...params] });
+      await client.query("COMMIT");
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  };
   return {
     provider: "postgresql",
     all: async <T extends object>(sql: string, params: readonly unknown[]) =>
       (await pool.query({ name: name(sql), text: sql, values: [...params], types: utcTypes } as pg.QueryConfig)).rows as T[],
     run: async (sql, params) => void (await pool.query({ name: name(sql), text: sql, values: [...params] })),
-    runAll: async (sql, rows) => {
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
-        for (const params of rows) await client.query({ name: name(sql), text: sql, values: [...params] });
-        await client.query("COMMIT");
-      } catch (e) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        throw e;
-      } finally {
-        client.release();
-      }
-    },
+    batch: (list) => transaction(list),
     timestamp: (d) => d.toISOString(),
   };
 }

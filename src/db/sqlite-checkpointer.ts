@@ -9,7 +9,9 @@
 //   - a RESTART holds the writer's lock while it waits for readers still using the WAL: a reader in another process
 //     (a backup, the CLI, a monitoring query) would stall every write of the server for as long as the wait lasts
 //     (measured: 80–110 ms every time a 100 ms count ran beside the soak). So no RESTART is tried while a reader keeps
-//     the PASSIVE round from copying everything (its snapshot is older than the WAL's end), unless the WAL passed
+//     the PASSIVE rounds from copying on (its snapshot is older than the WAL's end, and the count of frames copied
+//     stands still from one round to the next; frames left only because the server wrote during the round are no
+//     reader's, and a RESTART takes them in a few ms), unless the WAL passed
 //     FORCE_AFTER_BYTES, and a RESTART waits RESTART_WAIT_MS at most, then gives up until the next round;
 //   - journal_size_limit (openDatabase) trims a file that grew beyond it, and the server's connection keeps an
 //     automatic checkpoint at a larger size as a safety net, should this thread ever fall behind.
@@ -62,16 +64,24 @@ if (!isMainThread && parentPort && (workerData as { file?: string } | null)?.fil
   const db = new BetterSqlite3((workerData as { file: string }).file, { timeout: RESTART_WAIT_MS });
   const pageSize = Number(db.pragma("page_size", { simple: true }));
   const checkpoint = (mode: "PASSIVE" | "RESTART") => (db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[])[0];
+  /** Frames copied as of the previous round: a reader's old snapshot keeps the count from moving on. */
+  let copied = 0;
   /** One round; returns when to look again (ms). */
   const round = (): number => {
     try {
       const passive = checkpoint("PASSIVE");
       const frames = passive?.log ?? 0;
+      const checkpointed = passive?.checkpointed ?? 0;
       const bytes = frames * pageSize;
+      // Frames left behind while the copy moved on are the server's writes made during it (a RESTART takes them in
+      // a few ms); frames left behind while it stood still are a reader's snapshot.
+      const pinned = checkpointed < frames && checkpointed <= copied;
+      copied = checkpointed;
       if (bytes <= RESTART_AFTER_BYTES) return bytes > RESTART_AFTER_BYTES / 2 ? FAST_MS : EVERY_MS;
       // A reader's snapshot kept frames from being copied: a RESTART would hold the writes until that reader is done.
-      if ((passive?.checkpointed ?? 0) < frames && bytes <= FORCE_AFTER_BYTES) return EVERY_MS;
+      if (pinned && bytes <= FORCE_AFTER_BYTES) return EVERY_MS;
       const restart = checkpoint("RESTART");
+      if (!restart?.busy) copied = 0;
       return restart?.busy ? BUSY_MS : FAST_MS;
     } catch {
       return EVERY_MS; // busy or locked: again later

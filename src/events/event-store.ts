@@ -2,7 +2,7 @@
 // for an insert; reads flush the queue first, so a query always sees every event recorded before it.
 import type { Prisma, Tx } from "../db/database.ts";
 import { randomUUID } from "node:crypto";
-import { hotSqlOf, type HotSql } from "../db/hot-sql.ts";
+import { hotSqlOf, type HotSql, type Statement } from "../db/hot-sql.ts";
 import { DatabaseUnavailableError, isDatabaseUnavailable } from "../db/unavailable.ts";
 import type { Logger } from "../log.ts";
 
@@ -61,8 +61,19 @@ export interface EventRecorder {
   record(e: NewEvent): void;
 }
 
+/** Records an event together with the writes it reports (a login and its tokens): both are committed, or neither. */
+export interface EventCommitter extends EventRecorder {
+  /**
+   * Queues `e` with `writes`, stored in the same transaction as the event (and the batch it joins: group commit).
+   * Resolves once committed; rejects with DatabaseUnavailableError after `timeoutMs` (both stay queued and are
+   * stored when the database answers), or with the database's error when the event or a write is refused on its
+   * merits (then neither is stored).
+   */
+  commit(e: NewEvent, writes: readonly Statement[], timeoutMs: number): Promise<void>;
+}
+
 /** What a request needs to wait for its events: how many were recorded, and a wait until they are stored. */
-export interface DurableEvents extends EventRecorder {
+export interface DurableEvents extends EventCommitter {
   readonly sequence: number;
   settle(timeoutMs: number): Promise<void>;
 }
@@ -75,7 +86,7 @@ const BATCH = 200;
 /** Retries of a batch the database refused because it could not be reached: quickly at first, then every 2 s. */
 const RETRY_MS = [50, 100, 250, 500, 1000, 2000];
 
-type Queued = NewEvent & { time: Date; seq: number };
+type Queued = NewEvent & { time: Date; seq: number; writes?: readonly Statement[]; refused?: (err: unknown) => void };
 
 const EVENT_COLUMNS = `"id", "realmId", "type", "clientId", "userId", "ipAddress", "error", "details", "time"`;
 const INSERT_EVENT = `INSERT INTO "Event" (${EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
@@ -150,6 +161,19 @@ export class EventStore implements DurableEvents {
     this.#queue.push({ ...e, time: new Date(), seq: ++this.#recorded });
     if (this.#queue.length >= BATCH) this.#pump();
     else this.#timer ??= setTimeout(() => this.#pump(), FLUSH_AFTER_MS);
+  }
+
+  commit(e: NewEvent, writes: readonly Statement[], timeoutMs: number): Promise<void> {
+    this.#observe?.(e);
+    const seq = ++this.#recorded;
+    return new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new DatabaseUnavailableError("the login could not be stored in time")), timeoutMs);
+      // Resolved when stored, or rejected when refused on its merits (#oneByOne), whichever the queue reaches first.
+      const refused = (err: unknown) => { clearTimeout(t); reject(err); };
+      this.#queue.push({ ...e, time: new Date(), seq, writes, refused });
+      this.#waiters.push({ seq, resolve: () => { clearTimeout(t); resolve(); } });
+      this.#pump();
+    });
   }
 
   /**
@@ -231,8 +255,10 @@ export class EventStore implements DurableEvents {
           if (i > 0) this.#done(batch.slice(0, i), dropped);
           throw err;
         }
-        // A realm deleted while its events were queued: nothing to keep them for.
+        // A realm deleted while its events were queued: nothing to keep them for. A login whose event or tokens
+        // were refused is told so (its tokens are not given out).
         this.#log.warn({ err, type: e.type }, "could not store an event");
+        e.refused?.(err);
         dropped++;
       }
     }
@@ -248,18 +274,24 @@ export class EventStore implements DurableEvents {
   /** One transaction per batch: prepared statements where the database has them (db/hot-sql.ts), else Prisma. */
   async #insert(batch: readonly Queued[]): Promise<void> {
     const hot = this.#hot;
-    if (hot?.provider === "sqlite") return hot.runAll(INSERT_EVENT, batch.map((e) => [randomUUID(), e.realmId, e.type, e.clientId ?? null, e.userId ?? null, e.ipAddress ?? null, e.error ?? null, detailsText(e), hot.timestamp(e.time)]));
-    if (hot?.provider === "postgresql") {
-      const columns: unknown[][] = [[], [], [], [], [], [], [], [], []];
-      for (const e of batch) [randomUUID(), e.realmId, e.type, e.clientId ?? null, e.userId ?? null, e.ipAddress ?? null, e.error ?? null, detailsText(e), hot.timestamp(e.time)].forEach((v, i) => columns[i]?.push(v));
-      return hot.run(INSERT_EVENTS_POSTGRES, columns);
-    }
+    // A login's writes ride in its batch's transaction (they are committed with the events, or not at all).
+    if (hot) return hot.batch([...this.#statements(hot, batch), ...batch.flatMap((e) => e.writes ?? [])]);
+    if (batch.some((e) => e.writes)) throw new Error("writes with an event need the database's prepared statements");
     await this.#db.event.createMany({
       data: batch.map((e) => ({
         realmId: e.realmId, type: e.type, clientId: e.clientId ?? null, userId: e.userId ?? null, ipAddress: e.ipAddress ?? null, error: e.error ?? null,
         details: JSON.parse(detailsText(e)), time: e.time,
       })),
     });
+  }
+
+  /** The statements that insert `batch` (SQLite: one per event; PostgreSQL: one for all). */
+  #statements(hot: HotSql, batch: readonly Queued[]): Statement[] {
+    const rows = batch.map((e) => [randomUUID(), e.realmId, e.type, e.clientId ?? null, e.userId ?? null, e.ipAddress ?? null, e.error ?? null, detailsText(e), hot.timestamp(e.time)]);
+    if (hot.provider === "sqlite") return rows.map((params) => ({ sql: INSERT_EVENT, params }));
+    const columns: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    for (const row of rows) row.forEach((v, i) => columns[i]?.push(v));
+    return [{ sql: INSERT_EVENTS_POSTGRES, params: columns }];
   }
 
   async query(realmId: string, q: EventQuery, db: Tx = this.#db): Promise<RecordedEvent[]> {

@@ -6,10 +6,11 @@
 // Nothing stored is a usable credential: a row's key is the SHA-256 of the token (or session, interaction, code) id,
 // and the id is not in the stored payload; a lookup hashes the presented value. Whoever reads the database (a backup,
 // a replica) finds no live token, session cookie or code in it.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import type { Adapter, AdapterFactory, AdapterPayload } from "oidc-provider";
 import type { Prisma } from "../db/database.ts";
-import { hotSqlOf, type HotSql } from "../db/hot-sql.ts";
+import { hotSqlOf, type HotSql, type Statement } from "../db/hot-sql.ts";
 import { fromAlias, isJwt, rebuild, REVOKED, type AccessTokenJwts } from "./access-tokens.ts";
 
 /** The key a provider record is stored under: the SHA-256 (hex, 64 characters) of its id. */
@@ -30,6 +31,19 @@ export function storedPayload(model: string, payload: AdapterPayload): string {
 
 /** The payload oidc-provider gets back: the id it was found by is its `jti`. */
 const withId = (id: string | undefined, payload: AdapterPayload): AdapterPayload => (id === undefined ? payload : { ...payload, jti: id });
+
+const deferred = new AsyncLocalStorage<Statement[]>();
+
+/**
+ * Runs `fn` with the records oidc-provider saves (grant, tokens) collected instead of written: the caller commits them
+ * with the event that reports them (EventCommitter.commit), so a login's tokens and its event are stored together, in
+ * one transaction, or not at all. Nothing saved inside `fn` can be read back inside it.
+ */
+export async function collectWrites<T>(fn: () => Promise<T>): Promise<{ result: T; writes: Statement[] }> {
+  const writes: Statement[] = [];
+  const result = await deferred.run(writes, fn);
+  return { result, writes };
+}
 
 /** Supplies the "Client" model: clients live in their own table, managed by the admin API, not by the provider. */
 export type ClientSource = (clientId: string) => Promise<AdapterPayload | undefined>;
@@ -128,7 +142,10 @@ function payloadAdapter(db: Prisma, realmId: string, model: string): Adapter {
       const stored = storedPayload(model, payload);
       if (hot) {
         const expiresAt = expiresIn ? hot.timestamp(new Date(Date.now() + expiresIn * 1000)) : null;
-        await hot.run(UPSERT, [realmId, model, storageId(id), stored, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresAt]);
+        const params = [realmId, model, storageId(id), stored, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresAt];
+        const collecting = deferred.getStore();
+        if (collecting) collecting.push({ sql: UPSERT, params });
+        else await hot.run(UPSERT, params);
         return;
       }
       const columns = {

@@ -3,7 +3,7 @@
 // unknown user, and descriptions that never name a file, a URL or a host. Tokens are bound to the certificate
 // (RFC 8705 cnf.x5t#S256): userinfo and refresh need the same certificate again.
 import type { KoaContextWithOIDC, Provider } from "oidc-provider";
-import type { EventRecorder } from "../../events/event-store.ts";
+import { SETTLE_TIMEOUT_MS, type EventCommitter } from "../../events/event-store.ts";
 import type { Logger } from "../../log.ts";
 import { recordIgnoredHeaders, type ClientCertificates } from "../../http/client-certificate.ts";
 import type { Realm } from "../../realms/realm-store.ts";
@@ -12,6 +12,7 @@ import type { BruteForceGuard } from "../../users/brute-force.ts";
 import { loginWithCertificate } from "../../users/certificate-login.ts";
 import type { RealmUsers } from "../../users/federation.ts";
 import { auditIdentity, certificateAudit, failureDetails, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../../x509/index.ts";
+import { collectWrites } from "../adapter.ts";
 import { DIRECTORY_UNAVAILABLE, grantError, issueDirectGrantTokens, markLoginErrorRecorded } from "./password.ts";
 
 export interface CertificateGrantDeps {
@@ -19,7 +20,7 @@ export interface CertificateGrantDeps {
   x509: X509Settings;
   directory: RealmUsers;
   guard: BruteForceGuard;
-  events: EventRecorder;
+  events: EventCommitter;
   revocation: RevocationChecker;
   log: Logger;
   certificates: ClientCertificates;
@@ -104,8 +105,9 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
     throw fail({ status: 400, error: "invalid_grant", description: "Invalid user credentials", event: "invalid_user_credentials", reason: "USERNAME_MISMATCH" }, { ...audit, username: username(outcome.identity) }, user.id);
   }
   const cert = deps.certificates.x509(ctx.req);
-  const { scope, body } = await issueDirectGrantTokens(provider, ctx, user, ["x509"], cert);
-  events.record({
+  // The tokens and their LOGIN event: one transaction, answered once committed.
+  const { result: { scope, body }, writes } = await collectWrites(() => issueDirectGrantTokens(provider, ctx, user, ["x509"], cert));
+  await events.commit({
     ...base,
     type: "LOGIN",
     userId: user.id,
@@ -114,6 +116,6 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
       ...(outcome.created && { user_created: "true" }),
       ...(outcome.warnings.length > 0 && { warnings: outcome.warnings.join("; ") }),
     },
-  });
+  }, writes, SETTLE_TIMEOUT_MS);
   ctx.body = body;
 }

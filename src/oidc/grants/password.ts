@@ -5,7 +5,8 @@
 import type { X509Certificate } from "node:crypto";
 import type { KoaContextWithOIDC, Provider } from "oidc-provider";
 import { errors } from "oidc-provider";
-import type { EventRecorder } from "../../events/event-store.ts";
+import { SETTLE_TIMEOUT_MS, type EventCommitter } from "../../events/event-store.ts";
+import { collectWrites } from "../adapter.ts";
 import type { Realm } from "../../realms/realm-store.ts";
 import type { BruteForceGuard } from "../../users/brute-force.ts";
 import type { RealmUsers } from "../../users/federation.ts";
@@ -22,7 +23,7 @@ export interface PasswordGrantDeps {
   /** The realm's users: local, and LDAP when federated. */
   directory: RealmUsers;
   guard: BruteForceGuard;
-  events: EventRecorder;
+  events: EventCommitter;
 }
 
 /** The answer when LDAP cannot be asked: 503, so clients retry later; no server, URL or error text is revealed. */
@@ -136,13 +137,13 @@ export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps 
       if (outcome.error === "directory_unavailable") throw grantError("temporarily_unavailable", DESCRIPTION[outcome.error], 503);
       throw grantError("invalid_grant", DESCRIPTION[outcome.error]);
     }
-    const { scope, body } = await issueDirectGrantTokens(provider, ctx, outcome.user, ["pwd"]);
-    events.record({
+    const { result: { scope, body }, writes } = await collectWrites(() => issueDirectGrantTokens(provider, ctx, outcome.user, ["pwd"]));
+    await events.commit({
       ...base,
       type: "LOGIN",
       userId: outcome.user.id,
       details: { grant_type: "password", username: outcome.user.username, auth_method: "pwd", scope },
-    });
+    }, writes, SETTLE_TIMEOUT_MS);
     ctx.body = body;
   };
 }
