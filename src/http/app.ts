@@ -68,9 +68,16 @@ function durableEvents(events: DurableEvents) {
 
 const REALM_PATH = /^\/realms\/([^/]+)(\/.*)?$/;
 
-/** Hands /realms/{realm}/… to that realm's provider, with the path rewritten to be relative to its issuer. */
-function realmDispatch(services: Services) {
+/** The OIDC endpoints (token, userinfo, auth…): handed to the realm's provider before any other router is tried. */
+const PROTOCOL_PATH = /^\/realms\/[^/]+\/protocol\/openid-connect\//;
+
+/**
+ * Hands /realms/{realm}/… to that realm's provider, with the path rewritten to be relative to its issuer. `only`:
+ * just the paths it matches (the rest goes on to the next middleware).
+ */
+function realmDispatch(services: Services, only?: RegExp) {
   return async (ctx: Context, next: Next) => {
+    if (only && !only.test(ctx.path)) return next();
     const m = REALM_PATH.exec(ctx.path);
     if (!m?.[1]) return next();
     let name: string;
@@ -107,6 +114,8 @@ export function createApp(services: Services): Koa {
   app.use(errorHandler(services.log, services.views, () => services.metrics.databaseUnavailable()));
   app.use(durableEvents(services.events));
   app.use(securityHeaders);
+  // The token endpoint is the busiest path: no other router is matched before it.
+  app.use(realmDispatch(services, PROTOCOL_PATH));
   app.use(staticResources());
   app.use(metricsRoute(services.metrics, services.settings.metrics.token));
   const health = healthRoutes(services.db, services.ldap, services.lifecycle);

@@ -9,7 +9,7 @@
 // leaf in the session), so the chain of each full handshake is remembered by its leaf and given back when that
 // leaf returns on a resumed session (resumption needs a full handshake with this process first).
 import type { IncomingMessage } from "node:http";
-import { TLSSocket, type PeerCertificate, type DetailedPeerCertificate } from "node:tls";
+import { TLSSocket } from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { Certificate, CertificateParseError, type CertificateLookup, type HeaderFields, type LookupErrorCode } from "../x509/index.ts";
 import { Lru } from "../x509/signature.ts";
@@ -31,12 +31,16 @@ export type Presented = (
 const MAX_CHAIN = 10;
 const NONE = { kind: "none", source: "tls", ignoredHeaders: [] } as const satisfies Presented;
 
+/**
+ * The DER of each certificate the peer sent, leaf first. getPeerX509Certificate() and its issuerCertificate links
+ * (not getPeerCertificate(true), which turns every certificate of the chain into an object of strings first).
+ */
 function peerDers(socket: TLSSocket): { ders: Buffer[]; leafKey: string } | undefined {
-  const peer = socket.getPeerCertificate(true) as DetailedPeerCertificate | PeerCertificate | null;
-  if (!peer || !("raw" in peer) || !peer.raw) return undefined;
+  const peer = socket.getPeerX509Certificate();
+  if (!peer) return undefined;
   const ders: Buffer[] = [];
   const seen = new Set<string>();
-  for (let c: DetailedPeerCertificate | undefined = peer as DetailedPeerCertificate; c?.raw && ders.length < MAX_CHAIN; c = c.issuerCertificate) {
+  for (let c: X509Certificate | undefined = peer; c && ders.length < MAX_CHAIN; c = c.issuerCertificate) {
     if (seen.has(c.fingerprint256)) break; // a self-signed certificate is its own issuer
     seen.add(c.fingerprint256);
     ders.push(c.raw);
