@@ -293,8 +293,9 @@ ${soakWindows}
 ## Faults: kill -9 and a database outage under load
 
 bench/soak.ts: certificate direct grants from 8 connections, closed loop. **kill -9**: ${KILLS} times, each after 3 s of
-load, the server is killed and started again on the same data; afterwards every access token a client received is
-looked up in the database, and the demo realm's LOGIN events are counted (a few more events than acknowledged logins
+load, the server is killed and started again on the same data; afterwards every refresh token a client received is
+looked up in the database (access tokens are JWTs, with no row; the refresh token, its grant and the LOGIN event are
+one commit), and the demo realm's LOGIN events are counted (a few more events than acknowledged logins
 are logins finished whose answer the kill cut off). **Outage**: the server reaches PostgreSQL through a TCP forwarder,
 which is stopped for ${OUTAGE_SECONDS} s under load and started again; answers counted by status.
 

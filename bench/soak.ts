@@ -201,7 +201,11 @@ function background(server: Launched, connections: number) {
         const res = await pool.request({ method: r.method, path: r.path, headers: r.headers, body: r.body });
         status = res.statusCode;
         const body = await res.body.text();
-        if (hasToken(status, body)) tokens.push((JSON.parse(body) as { access_token: string }).access_token);
+        // Access tokens are JWTs (no row): the refresh token stands for the login's stored tokens.
+        if (hasToken(status, body)) {
+          const t = JSON.parse(body) as { access_token: string; refresh_token?: string };
+          tokens.push(t.refresh_token ?? t.access_token);
+        }
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 20)); // the server is gone: do not spin
       }
@@ -226,7 +230,7 @@ export interface Audit {
   tokensStored: number;
 }
 
-/** After the faults: acknowledged logins against the LOGIN events and access tokens in the database. */
+/** After the faults: acknowledged logins against the LOGIN events and the tokens in the database (refresh tokens; opaque access tokens). */
 async function audit(p: Prepared, tokens: readonly string[]): Promise<Audit> {
   const ids = tokens.map(storageId);
   const query = async (run: (sql: string, params: unknown[]) => Promise<number>) => {
@@ -234,7 +238,7 @@ async function audit(p: Prepared, tokens: readonly string[]): Promise<Audit> {
     let tokensStored = 0;
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      tokensStored += await run(`SELECT COUNT(*) AS n FROM "OidcPayload" WHERE "model" = 'AccessToken' AND "id" IN (${chunk.map((_, j) => (p.kind === "sqlite" ? "?" : `$${j + 1}`)).join(", ")})`, chunk);
+      tokensStored += await run(`SELECT COUNT(*) AS n FROM "OidcPayload" WHERE "model" IN ('RefreshToken', 'AccessToken') AND "id" IN (${chunk.map((_, j) => (p.kind === "sqlite" ? "?" : `$${j + 1}`)).join(", ")})`, chunk);
     }
     return { acknowledged: tokens.length, loginEvents, tokensStored };
   };
