@@ -7,6 +7,7 @@ import { certificateGrantRequest, demoCertificate, demoOf, hasToken, load, machi
 import { ldapBenchmarks } from "./ldap.ts";
 import { killRuns, outageRun, soak, type KillResult, type OutageResult, type SoakResult } from "./soak.ts";
 import { lookupBenchmarks } from "./lookup.ts";
+import { profileRun } from "./profile.ts";
 import { validationBenchmarks } from "./validation.ts";
 import { worstCases, x509Benchmarks } from "./x509.ts";
 
@@ -37,7 +38,7 @@ const spread = (xs: readonly number[]) => (xs.length === 1 ? String(xs[0]) : `${
 const tokenPath = TOKEN_PATH;
 const certificateGrant = (s: Server, connections: number, rate?: number) =>
   load({ base: s.base, ca: s.ca, ...demoCertificate(s), connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken, ...(rate && { rate }), request: certificateGrantRequest(s) });
-const CERTIFICATE_GRANT = "token endpoint, direct grant with a client certificate (mutual TLS, validation, user lookup, 3 tokens stored, ID token signed)";
+const CERTIFICATE_GRANT = "token endpoint, direct grant with a client certificate (mutual TLS, validation, user lookup, JWT access token and ID token signed, grant + refresh token + LOGIN event in one commit)";
 
 const scenarios: { name: string; run: (s: Server, connections: number) => Promise<LoadResult> }[] = [
   {
@@ -139,6 +140,15 @@ const compare = await (async () => {
   }
 })();
 process.stderr.write(`reference: ${spread(compare.refRuns.map((r) => r.rps))} req/s; certificate grant at ${compare.halfRate} req/s: p99 ${spread(compare.half.map((r) => r.p99))} ms\n`);
+
+// Where the main thread's time goes (bench/profile.ts): a server with --cpu-prof under the same load.
+const profile = await profileRun(SECONDS, CONNECTIONS);
+process.stderr.write(`profile: ${profile.busyMicrosPerGrant} µs of main thread per grant over ${profile.grants} grants\n`);
+const profileTable = [
+  "| component (where the function's code is) | % of main thread | µs per grant |",
+  "|---|---:|---:|",
+  ...profile.rows.map((r) => `| ${r.component} | ${r.share} | ${r.microsPerGrant} |`),
+].join("\n");
 
 // The soak, then the faults (issue #12), on each database.
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -273,7 +283,17 @@ RSS is the server process's alone (x509-idp's Node process, the reference's), re
 | x509-idp at half its median peak, open loop (${compare.halfRate} req/s) | ${runsOf(compare.half, (x) => x.rps)} | ${runsOf(compare.half, (x) => x.p50)} | ${runsOf(compare.half, (x) => x.p99)} | |
 
 x509-idp reaches ${spread(compare.ratios)} % of the reference (run by run). Targets: ≥ 1,000 direct grants per second,
-≥ 40 % of the reference, p99 under 25 ms at half the peak load, server RSS under 250 MB.
+≥ 40 % of the reference, p99 under 25 ms at half the peak load, server RSS under 200 MB.
+
+### Where the time goes
+
+bench/profile.ts: a fresh SQLite server started with \`--cpu-prof\`, ${SECONDS} s of the same load (${CONNECTIONS}
+connections, closed loop) after 2 s of warm-up; the samples of that window summed by the file of the function that
+was running (self time, the server's main thread only: libuv's threads and V8's GC helpers are not in it), divided by
+the ${profile.grants} grants answered: ${profile.busyMicrosPerGrant} µs of main thread per grant (the profiler itself
+slows the server a little).
+
+${profileTable}
 
 ## Soak: certificate direct grants for ${Math.round(SOAK_SECONDS / 60)} minutes, at half the peak and at peak
 

@@ -138,11 +138,12 @@ export async function openDatabase(url: string, options: { migrate: boolean; log
     stats = () => ({ open: 1, idle: sqlite.gate.open === 0 ? 1 : 0, waiting: sqlite.gate.waiting, max: 1, walBytes: fileSize(wal) });
     // Copying the WAL back into the database (a checkpoint) costs a fifth of a busy server's time: a worker thread
     // does it, on its own connection, and keeps the WAL small (sqlite-checkpointer.ts). This connection checkpoints
-    // itself only if the WAL ever passes 64 MiB (16384 pages of 4 KiB), and a WAL file that grew larger is trimmed to
-    // 64 MiB when it starts over.
+    // itself only if the WAL ever passes 32 MiB (8192 pages of 4 KiB: the thread fell behind, on a machine short of
+    // CPU), so the WAL stays under 64 MiB even then, and a WAL file that grew larger is trimmed to 64 MiB when it
+    // starts over.
     checkpointer = sqliteFile(url) === ":memory:" ? undefined : startCheckpointer(sqliteFile(url));
     if (checkpointer) {
-      await prisma.$queryRawUnsafe("PRAGMA wal_autocheckpoint = 16384");
+      await prisma.$queryRawUnsafe("PRAGMA wal_autocheckpoint = 8192");
       await prisma.$queryRawUnsafe("PRAGMA journal_size_limit = 67108864");
     }
   }

@@ -112,6 +112,7 @@ export class EventStore implements DurableEvents {
   readonly #log: Logger;
   #queue: Queued[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Immediate | undefined;
   #running = false;
   #retry = 0;
   /** The last sequence number recorded, and the last one stored (or dropped). */
@@ -172,7 +173,12 @@ export class EventStore implements DurableEvents {
       const refused = (err: unknown) => { clearTimeout(t); reject(err); };
       this.#queue.push({ ...e, time: new Date(), seq, writes, refused });
       this.#waiters.push({ seq, resolve: () => { clearTimeout(t); resolve(); } });
-      this.#pump();
+      // Group commit: the logins that reach this point in the same turn of the event loop share one transaction
+      // (SQLite's writes are synchronous: a batch started at once would hold only this one).
+      this.#soon ??= setImmediate(() => {
+        this.#soon = undefined;
+        this.#pump();
+      });
     });
   }
 

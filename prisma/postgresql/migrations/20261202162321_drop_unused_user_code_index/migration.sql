@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "OidcPayload_realmId_model_userCode_idx";
