@@ -64,18 +64,30 @@ function webOrigins(c: ClientRecord): string[] {
 
 // Secrets are argon2id hashes (RFC 6819 §5.1.4.1.3). A successful verification is remembered by a digest of the
 // presented secret and the stored hash, so a busy client pays the argon2 cost once, not on every token request.
-// Failures are never cached, so every guess costs a full argon2 verification.
+// Failures are never cached, so every guess costs a full argon2 verification. Verifications of the same secret against
+// the same hash that are in flight at once are one verification (a busy client's first requests would otherwise each
+// pay the argon2 cost, on libuv's four threads, before the first answer is remembered).
 const verified = new Map<string, true>();
+const inFlight = new Map<string, Promise<boolean>>();
 const MAX_VERIFIED = 10_000;
 
-export async function compareHashedSecret(storedHash: string | undefined, presented: string): Promise<boolean> {
+export type VerifyHash = (hash: string, presented: string) => Promise<boolean>;
+
+export async function compareHashedSecret(storedHash: string | undefined, presented: string, verifyHash: VerifyHash = verify): Promise<boolean> {
   if (!storedHash?.startsWith("$argon2") || presented.length === 0 || presented.length > 1024) return false;
   const key = createHash("sha256").update(storedHash).update("\0").update(presented).digest("base64url");
   if (verified.has(key)) return true;
-  const ok = await verify(storedHash, presented).catch(() => false);
-  if (ok) {
-    if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value ?? "");
-    verified.set(key, true);
+  let pending = inFlight.get(key);
+  if (!pending) {
+    pending = verifyHash(storedHash, presented).catch(() => false).then((ok) => {
+      inFlight.delete(key);
+      if (ok) {
+        if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value ?? "");
+        verified.set(key, true);
+      }
+      return ok;
+    });
+    inFlight.set(key, pending);
   }
-  return ok;
+  return pending;
 }
