@@ -16,7 +16,6 @@ import type { PrivateJwk, SigningAlg } from "./keys.ts";
 import { CLAIMS } from "./account.ts";
 import type { AccessTokenFormat } from "../admin/representation.ts";
 
-
 /** The client metadata that carries a client's access token format (oidc/clients.ts). */
 export const FORMAT_METADATA = "x509idp:access_token_format";
 

@@ -53,7 +53,7 @@ export function prismaAdapter(db: Prisma, realmId: string, clients: ClientSource
   return (model: string): Adapter => {
     if (model === "Client") return clientAdapter(clients);
     const stored = payloadAdapter(db, realmId, model);
-    return jwts && (model === "AccessToken" || model === "ClientCredentials") ? jwtAdapter(db, realmId, stored, jwts) : stored;
+    return jwts && (model === "AccessToken" || model === "ClientCredentials") ? jwtAdapter(db, realmId, model, stored, jwts) : stored;
   };
 }
 
@@ -62,10 +62,11 @@ const revokedToken = (jti: string) => storageId(`jti:${jti}`);
 const revokedGrant = (grantId: string) => storageId(`grant:${grantId}`);
 
 /**
- * JWT access tokens beside stored (opaque) ones: a JWT is found when its signature is the realm's, it is unexpired,
- * neither it nor its grant was revoked, and its grant still exists (logout and refresh-token replay delete grants).
+ * JWT access tokens beside stored (opaque) ones: a JWT is found when its signature is the realm's, it is unexpired and
+ * of this model (a user's token has a grant, a client-credentials token none), it is not revoked, its grant was not
+ * revoked after it was issued, and its grant still exists (logout and refresh-token replay delete grants).
  */
-function jwtAdapter(db: Prisma, realmId: string, stored: Adapter, jwts: AccessTokenJwts): Adapter {
+function jwtAdapter(db: Prisma, realmId: string, model: string, stored: Adapter, jwts: AccessTokenJwts): Adapter {
   const now = () => Math.floor(Date.now() / 1000);
   return {
     ...stored,
@@ -75,12 +76,15 @@ function jwtAdapter(db: Prisma, realmId: string, stored: Adapter, jwts: AccessTo
       const claims = jwts.verify(id);
       if (!claims || claims.exp <= now()) return undefined;
       const grant = claims.x509idp.grant;
+      if ((grant !== undefined) !== (model === "AccessToken")) return undefined;
       const ids = grant === undefined ? [revokedToken(claims.jti)] : [revokedToken(claims.jti), revokedGrant(grant)];
-      const [revoked, live] = await Promise.all([
-        db.oidcPayload.count({ where: { realmId, model: REVOKED, id: { in: ids } } }),
+      const [entries, live] = await Promise.all([
+        db.oidcPayload.findMany({ where: { realmId, model: REVOKED, id: { in: ids } }, select: { id: true, payload: true } }),
         grant === undefined ? 1 : db.oidcPayload.count({ where: { realmId, model: "Grant", id: storageId(grant), OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] } }),
       ]);
-      return revoked === 0 && live > 0 ? (rebuild(id, claims) as unknown as AdapterPayload) : undefined;
+      // A grant's entry ends the tokens issued until then; the grant may go on (a browser session's next login).
+      const revoked = entries.some((e) => e.id === ids[0] || claims.iat <= revokedAt(e.payload));
+      return !revoked && live > 0 ? (rebuild(id, claims) as unknown as AdapterPayload) : undefined;
     },
     // Revoking a JWT lists its jti until it expires.
     async destroy(presented) {
@@ -100,9 +104,15 @@ function jwtAdapter(db: Prisma, realmId: string, stored: Adapter, jwts: AccessTo
   };
 }
 
+/** When an entry of the revocation list was made (seconds), from its payload. */
+const revokedAt = (payload: string): number => {
+  const at = (JSON.parse(payload) as { at?: unknown }).at;
+  return typeof at === "number" ? at : Number.POSITIVE_INFINITY;
+};
+
 async function revoke(db: Prisma, realmId: string, id: string, expiresAt: Date): Promise<void> {
   // No grantId column: revoking the grant's tokens (revokeByGrantId) must not delete the list's entries.
-  const columns = { payload: "{}", expiresAt };
+  const columns = { payload: JSON.stringify({ at: Math.floor(Date.now() / 1000) }), expiresAt };
   await db.oidcPayload.upsert({ where: { realmId_model_id: { realmId, model: REVOKED, id } }, create: { realmId, model: REVOKED, id, ...columns }, update: columns });
 }
 

@@ -6,7 +6,8 @@ import * as oidc from "openid-client";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { Browser, formOf } from "../helpers/browser.ts";
 import { acmeRealm, APP_SECRET, LOGOUT_REDIRECT, REDIRECT, seedAcme } from "../helpers/fixtures.ts";
-import { loginWithPassword, relyingParty } from "../helpers/rp.ts";
+import { authorizationRequest, loginWithPassword, relyingParty } from "../helpers/rp.ts";
+import { decodeJwt } from "../helpers/jwt.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { importRealm } from "../../src/admin/import.ts";
 import { storageId } from "../../src/oidc/adapter.ts";
@@ -81,6 +82,24 @@ describe("JWT access tokens (the default)", () => {
     const { payload } = await jwtVerify(access_token, await jwks(), { issuer: server.issuer("acme") });
     expect(payload).toMatchObject({ sub: "web-app", azp: "web-app", typ: "Bearer" });
     expect(await introspect(access_token)).toMatchObject({ active: true, client_id: "web-app" });
+    // It is no user's token: userinfo refuses it.
+    expect((await userinfo(access_token)).status).toBe(401);
+  });
+
+  it("revoking a token ends its grant's tokens issued until then, not those of the browser session's next login", async () => {
+    const config = await relyingParty(server, "acme", "web-app", APP_SECRET);
+    const browser = new Browser(server.dispatcher);
+    const { tokens } = await loginWithPassword(config, browser, { username: "alice", password: "alice-password", redirectUri: REDIRECT });
+    expect((await post(endpoint("revoke"), { token: tokens.access_token })).status).toBe(200);
+    expect(await introspect(tokens.access_token)).toEqual({ active: false });
+    // Token times are in seconds: the next token is issued in a later second than the revocation.
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await authorizationRequest(config, REDIRECT);
+    const page = await browser.navigate(again.url, REDIRECT);
+    const next = await oidc.authorizationCodeGrant(config, new URL(page.location ?? ""), again.checks);
+    expect(decodeJwt(next.access_token).x509idp).toEqual(decodeJwt(tokens.access_token).x509idp);
+    expect((await userinfo(next.access_token)).status).toBe(200);
+    expect(await introspect(tokens.access_token)).toEqual({ active: false });
   });
 
   it("a revoked token is inactive at introspection and refused at userinfo, the grant's other tokens too", async () => {
