@@ -6,6 +6,7 @@ import Koa, { type Context, type Next } from "koa";
 import { SETTLE_TIMEOUT_MS, type DurableEvents } from "../events/event-store.ts";
 import type { Services } from "../services.ts";
 import { adminRoutes } from "./admin.ts";
+import { PROVIDER_BODY_LIMIT } from "./body.ts";
 import { errorHandler, HttpError, notFound } from "./errors.ts";
 import { requestGate } from "./forwarded.ts";
 import { healthRoutes } from "./health.ts";
@@ -14,8 +15,6 @@ import { pinOrigin } from "./public-origin.ts";
 import { interactionRoutes } from "./interactions.ts";
 import { VIEWS_DIR } from "../views.ts";
 
-/** oidc-provider's own body limit; larger requests are refused with 413 before they reach it. */
-const PROVIDER_BODY_LIMIT = 56 * 1024;
 
 async function securityHeaders(ctx: Context, next: Next) {
   ctx.set("X-Content-Type-Options", "nosniff");
@@ -88,6 +87,7 @@ function realmDispatch(services: Services, only?: RegExp) {
     }
     const runtime = await services.registry.get(name);
     if (!runtime?.realm.enabled) throw notFound("Realm does not exist", "realmNotFound");
+    // oidc-provider's own body limit: larger requests are refused with 413 before they reach it.
     if (Number(ctx.get("content-length") || 0) > PROVIDER_BODY_LIMIT) {
       throw new HttpError(413, "request_too_large", `request body exceeds ${PROVIDER_BODY_LIMIT} bytes`, "requestTooLarge");
     }

@@ -5,11 +5,14 @@ import type { Context } from "koa";
 import { HttpError, badRequest } from "./errors.ts";
 
 export const FORM_LIMIT = 64 * 1024;
+/** oidc-provider's own cap on a request body (56 KiB). */
+export const PROVIDER_BODY_LIMIT = 56 * 1024;
 export const JSON_LIMIT = 16 * 1024 * 1024;
 
 const tooLarge = (limit: number) => new HttpError(413, "request_too_large", `request body exceeds ${limit} bytes`, "requestTooLarge");
 
-async function readRaw(ctx: Context, limit: number): Promise<Buffer> {
+/** The raw body, at most `limit` bytes (413 past it, the connection closed after the answer). */
+export async function readRaw(ctx: Context, limit: number): Promise<Buffer> {
   const declared = Number(ctx.get("content-length") || NaN);
   if (declared > limit) throw tooLarge(limit);
   const chunks: Buffer[] = [];

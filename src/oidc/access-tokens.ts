@@ -11,7 +11,10 @@
 // to changes: `getValueAndPayload` returns the signed JWT and no payload (so nothing is stored), and the adapter
 // (oidc/adapter.ts) turns a presented JWT back into the payload those models expect.
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
+import type { Context, Next } from "koa";
 import { Provider, type Client } from "oidc-provider";
+import { PROVIDER_BODY_LIMIT, readRaw } from "../http/body.ts";
+import { HttpError } from "../http/errors.ts";
 import type { PrivateJwk, SigningAlg } from "./keys.ts";
 import { CLAIMS } from "./account.ts";
 import type { AccessTokenFormat } from "../admin/representation.ts";
@@ -219,40 +222,22 @@ const ALIAS = "jwt~";
 export const toAlias = (jwt: string): string => ALIAS + jwt.replaceAll(".", "~");
 export const fromAlias = (id: string): string => (id.startsWith(ALIAS) ? id.slice(ALIAS.length).replaceAll("~", ".") : id);
 
-/** oidc-provider's own cap on a request body (56 KiB). */
-const BODY_LIMIT = 56 * 1024;
-
-type Next = () => Promise<unknown>;
-interface BodyContext {
-  method: string;
-  path: string;
-  req: import("node:http").IncomingMessage;
-  request: { length?: number };
-  status: number;
-  body: unknown;
-  is(type: string): string | false | null;
-  set(field: string, value: string): void;
-}
-
 /** Provider middleware: at `paths` (introspection, revocation), a JWT in the form's `token` becomes its alias. */
 export function aliasStructuredTokens(paths: readonly string[]) {
-  return async (ctx: BodyContext, next: Next): Promise<unknown> => {
+  return async (ctx: Context, next: Next): Promise<unknown> => {
     if (ctx.method !== "POST" || !paths.includes(ctx.path) || !ctx.is("application/x-www-form-urlencoded")) return next();
     // A body declared too large is oidc-provider's to refuse, unread.
-    if (ctx.request.length !== undefined && ctx.request.length > BODY_LIMIT) return next();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req) {
-      size += (chunk as Buffer).length;
-      if (size > BODY_LIMIT) {
-        ctx.set("Connection", "close");
-        ctx.status = 400;
-        ctx.body = { error: "invalid_request", error_description: "failed to parse the request body" };
-        return;
-      }
-      chunks.push(chunk as Buffer);
+    if (ctx.request.length !== undefined && ctx.request.length > PROVIDER_BODY_LIMIT) return next();
+    let raw: Buffer;
+    try {
+      raw = await readRaw(ctx, PROVIDER_BODY_LIMIT);
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e;
+      ctx.status = 400;
+      ctx.body = { error: "invalid_request", error_description: "failed to parse the request body" };
+      return;
     }
-    const form = Buffer.concat(chunks, size).toString("latin1");
+    const form = raw.toString("latin1");
     // Only the token pair changes; every other byte reaches oidc-provider as the client sent it.
     const rewritten = form.split("&").map((pair) => {
       if (!pair.startsWith("token=")) return pair;
