@@ -113,25 +113,24 @@ export function postgresHotSql(pool: pg.Pool): HotSql {
     }
     return n;
   };
-  const transaction = async (list: readonly Statement[]) => {
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      for (const { sql, params } of list) await client.query({ name: name(sql), text: sql, values: [...params] });
-      await client.query("COMMIT");
-    } catch (e) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
-  };
   return {
     provider: "postgresql",
     all: async <T extends object>(sql: string, params: readonly unknown[]) =>
       (await pool.query({ name: name(sql), text: sql, values: [...params], types: utcTypes } as pg.QueryConfig)).rows as T[],
     run: async (sql, params) => void (await pool.query({ name: name(sql), text: sql, values: [...params] })),
-    batch: (list) => transaction(list),
+    batch: async (list) => {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        for (const { sql, params } of list) await client.query({ name: name(sql), text: sql, values: [...params] });
+        await client.query("COMMIT");
+      } catch (e) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
     timestamp: (d) => d.toISOString(),
   };
 }
