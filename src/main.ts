@@ -40,7 +40,11 @@ function program(settings: () => Settings): Command {
   cli.command("serve", { isDefault: true }).description("run the server (migrates the database and bootstraps on first start)")
     .action(async () => {
       const s = settings();
-      const [{ serve }, { createLogger }] = await Promise.all([import("./cli/serve.ts"), import("./log.ts")]);
+      const { createLogger } = await import("./log.ts");
+      const { isPrimary, runPrimary } = await import("./cli/workers.ts");
+      // A pool's primary loads none of the server: it starts the workers, which run this command again.
+      if (isPrimary(s)) return runPrimary(s, createLogger(s.logLevel), s.workers);
+      const { serve } = await import("./cli/serve.ts");
       await serve(s, createLogger(s.logLevel));
     });
 

@@ -100,6 +100,8 @@ export class Metrics {
     const registers = [this.registry];
     new Gauge({
       name: "x509idp_ldap_up", help: "1 when the realm's LDAP directory answered its last request, 0 when it failed", labelNames: ["realm"], registers,
+      // Several workers (cli/workers.ts): down when any of them found it down.
+      aggregator: "min",
       collect() {
         this.reset();
         for (const s of sources.ldap()) this.set({ realm: s.realm }, s.status === "UP" ? 1 : 0);
@@ -113,7 +115,7 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: "x509idp_sqlite_wal_bytes", help: "Size of the SQLite write-ahead log (SQLite only)", registers,
+      name: "x509idp_sqlite_wal_bytes", help: "Size of the SQLite write-ahead log (SQLite only)", registers, aggregator: "max",
       collect() {
         const wal = sources.database().walBytes;
         if (wal === undefined) this.reset();
@@ -188,8 +190,16 @@ export class Metrics {
     this.#ldapSeconds.observe({ realm, outcome: ok ? "ok" : "unavailable" }, seconds);
   }
 
+  #pool: (() => Promise<{ contentType: string; body: string }>) | undefined;
+
+  /** In a pool of workers (cli/workers.ts), GET /metrics reports every worker's metrics added up, by `gather`. */
+  pooled(gather: () => Promise<{ contentType: string; body: string }>): void {
+    this.#pool = gather;
+  }
+
   /** The exposition, for GET /metrics. */
   async text(): Promise<{ contentType: string; body: string }> {
+    if (this.#pool) return this.#pool();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

@@ -36,12 +36,21 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function createServices(settings: Settings, log: Logger, options: { migrate: boolean } = { migrate: true }): Promise<Services> {
+export interface ServiceOptions {
+  /** Apply migrations and the start-up sealing pass (a pool's first worker, a single server, the CLI). */
+  migrate: boolean;
+  /** A worker of a pool (cli/workers.ts): no checkpoints of its own, realm changes and metrics through the primary. */
+  pooled?: boolean;
+}
+
+export async function createServices(settings: Settings, log: Logger, options: ServiceOptions = { migrate: true }): Promise<Services> {
   const loose = secureDataDir(settings.dataDir);
   if (loose.length) log.warn({ paths: loose.slice(0, 10) }, "could not make these paths in the data folder private to this account (mode 0700/0600)");
-  const db = await openDatabase(settings.databaseUrl, { ...options, log });
+  const pool = options.pooled ? await import("./cli/workers.ts") : undefined;
+  const db = await openDatabase(settings.databaseUrl, { migrate: options.migrate, log, ...(pool && { checkpoint: false, feed: pool.clusterChangeFeed }) });
   // The sources are read when scraped, once everything below exists.
   const metrics: Metrics = new Metrics({ events: () => events, database: () => db.stats(), ldap: () => ldap.status() });
+  if (pool) metrics.pooled(pool.clusterMetrics(metrics.registry));
   const events = new EventStore(db.prisma, log, (e) => metrics.event(e));
   const views = createViews();
   const revocation = createRevocationChecker(settings.revocation, Date.now, metrics);

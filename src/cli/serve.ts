@@ -8,6 +8,7 @@ import { startServers, type RunningServer } from "../http/server.ts";
 import { loadTls } from "../http/tls.ts";
 import type { Logger } from "../log.ts";
 import { createServices, type Services } from "../services.ts";
+import { reportReady, workerRole, type WorkerRole } from "./workers.ts";
 
 export interface Started {
   services: Services;
@@ -18,21 +19,25 @@ export interface Started {
   stop(o?: { delayMs: number; timeoutMs: number }): Promise<void>;
 }
 
-/** Starts everything; used by `serve` and by the integration tests. */
-export async function start(settings: Settings, log: Logger): Promise<Started> {
+/**
+ * Starts everything; used by `serve` and by the integration tests. `role`: this process is a worker of a pool
+ * (cli/workers.ts), whose primary holds the SQLite lock; only the pool's first worker migrates and bootstraps.
+ */
+export async function start(settings: Settings, log: Logger, role?: WorkerRole): Promise<Started> {
   // One server per SQLite database (db/sqlite-lock.ts); PostgreSQL serves any number of nodes.
-  const lock = lockForServing(settings.databaseUrl);
+  const lock = role ? undefined : lockForServing(settings.databaseUrl);
+  const first = !role || role.first;
   let services: Services;
   try {
-    services = await createServices(settings, log);
+    services = await createServices(settings, log, { migrate: first, pooled: role !== undefined });
   } catch (e) {
     lock?.release();
     throw e;
   }
   try {
-    const boot = await bootstrap(services.db.prisma, settings);
+    const boot: BootstrapResult = first ? await bootstrap(services.db.prisma, settings) : { createdMaster: false, createdDemo: false };
     const tls = await loadTls({ dataDir: settings.dataDir, certFile: settings.tlsCertFile, keyFile: settings.tlsKeyFile, publicHost: new URL(settings.publicUrl).hostname });
-    const server = await startServers(services, tls);
+    const server = await startServers(services, tls, { housekeeping: !role || role.slot === 0 });
     return {
       services,
       server,
@@ -60,7 +65,8 @@ function shellPath(file: string): string {
 export function banner(s: Started): string {
   const { settings } = s.services;
   const lines = [`x509-idp is listening on https://${settings.host}:${s.server.httpsPort}` +
-    (s.server.httpPort !== undefined ? ` and http://${settings.host}:${s.server.httpPort}` : "") + ` (public URL ${settings.publicUrl})`];
+    (s.server.httpPort !== undefined ? ` and http://${settings.host}:${s.server.httpPort}` : "") + ` (public URL ${settings.publicUrl})` +
+    (settings.workers > 1 ? ` with ${settings.workers} worker processes` : "")];
   if (s.boot.adminPassword) {
     lines.push(`Created administrator "${settings.adminUser}" in realm master; password (shown once): ${s.boot.adminPassword}`);
   }
@@ -90,6 +96,8 @@ export function demoInstructions(publicUrl: string, trustFile: string, d: DemoCr
 }
 
 export async function serve(settings: Settings, log: Logger): Promise<void> {
+  const role = workerRole();
+  if (role) log = log.child({ worker: role.slot });
   // The signals are taken before the listeners open: a SIGTERM that comes as soon as the port answers (a supervisor,
   // a test) stops the server cleanly instead of killing it.
   let started: Started | undefined;
@@ -109,8 +117,10 @@ export async function serve(settings: Settings, log: Logger): Promise<void> {
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
-  started = await start(settings, log);
-  process.stderr.write(`${banner(started)}\n`);
-  log.info({ httpsPort: started.server.httpsPort, httpPort: started.server.httpPort, db: started.services.db.provider }, "started");
+  started = await start(settings, log, role);
+  if (!role || role.first) process.stderr.write(`${banner(started)}\n`);
+  const { httpsPort, httpPort, metricsPort } = started.server;
+  log.info({ httpsPort, httpPort, db: started.services.db.provider }, "started");
+  if (role) reportReady({ httpsPort, ...(httpPort !== undefined && { httpPort }), ...(metricsPort !== undefined && { metricsPort }) });
   if (requested) await stop(requested);
 }

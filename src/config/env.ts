@@ -2,6 +2,7 @@
 // This file is the source of truth for the README's configuration table; a bad value stops the start with a
 // message that names the variable.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { parseEnv } from "node:util";
 import { z } from "zod";
@@ -44,6 +45,8 @@ const schema = z
     IDP_KEEPALIVE_TIMEOUT: z.coerce.number().min(1).max(3600).default(65),
     IDP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(128),
     IDP_SHUTDOWN_TIMEOUT: z.coerce.number().min(0).max(3600).default(25),
+    IDP_WORKERS: z.string().refine((v) => v === "auto" || (/^\d{1,2}$/.test(v) && Number(v) >= 1 && Number(v) <= 64), "a number of processes from 1 to 64, or auto (one per core)")
+      .transform((v) => (v === "auto" ? "auto" : Number(v))).optional(),
     IDP_METRICS_PORT: port.optional(),
     IDP_METRICS_TOKEN: z.string().min(16, "at least 16 characters (e.g. openssl rand -hex 32)").regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces").optional(),
     IDP_SECRET_KEY: z.string().min(32, "at least 32 characters (e.g. openssl rand -base64 32)").optional(),
@@ -86,6 +89,8 @@ export interface Settings {
   connections: ConnectionSettings;
   /** GET /metrics: on its own plain HTTP port (IDP_METRICS_PORT), and/or on the main ports when a token is set. */
   metrics: { port: number | undefined; token: string | undefined };
+  /** Server processes sharing the listeners (cli/workers.ts): IDP_WORKERS, else one per core with NODE_ENV=production. */
+  workers: number;
 }
 
 /** Limits on what one client holds: slow requests, handshakes, idle connections, connections per address. */
@@ -162,9 +167,15 @@ export function loadSettings(given: Record<string, string | undefined> = process
   if (parsed.success && parsed.data.IDP_METRICS_PORT !== undefined && [parsed.data.IDP_HTTPS_PORT, parsed.data.IDP_HTTP_PORT].includes(parsed.data.IDP_METRICS_PORT)) {
     lines.push("  IDP_METRICS_PORT: a port of its own, not IDP_HTTPS_PORT or IDP_HTTP_PORT");
   }
+  const memory = /^file::memory:/.test(picked.DATABASE_URL ?? "");
+  if (parsed.success && memory && parsed.data.IDP_WORKERS !== undefined && parsed.data.IDP_WORKERS !== 1) {
+    lines.push("  IDP_WORKERS: an in-memory database (DATABASE_URL=file::memory:) is each process's own: one worker only");
+  }
   if (!parsed.success || lines.length) throw new SettingsError(`invalid configuration:\n${lines.join("\n")}`);
   const e = parsed.data;
   const dataDir = path.resolve(e.IDP_DATA_DIR);
+  const cores = os.availableParallelism();
+  const workers = memory ? 1 : e.IDP_WORKERS === "auto" ? cores : (e.IDP_WORKERS ?? (optional(env.NODE_ENV) === "production" ? cores : 1));
   const defaultPublic = e.IDP_HTTPS_PORT === 443 ? "https://localhost" : `https://localhost:${e.IDP_HTTPS_PORT}`;
   return {
     dataDir,
@@ -199,5 +210,6 @@ export function loadSettings(given: Record<string, string | undefined> = process
       maxPerAddress: e.IDP_MAX_CONNECTIONS_PER_ADDRESS,
     },
     metrics: { port: e.IDP_METRICS_PORT, token: e.IDP_METRICS_TOKEN },
+    workers,
   };
 }

@@ -2,7 +2,8 @@
 // is published on PostgreSQL's LISTEN/NOTIFY channel; every node listens and drops its cached provider for that realm
 // (oidc/registry.ts), which it rebuilds from the database on the next request. The registry's five-second re-check
 // stays as the fallback while the listening connection is down, and a reconnect drops every cached realm, since
-// notifications sent meanwhile are lost. SQLite has one serving process (db/sqlite-lock.ts): changes stay local.
+// notifications sent meanwhile are lost. SQLite has one serving server (db/sqlite-lock.ts): its worker processes, if
+// it has several, tell each other through their primary (cli/workers.ts clusterChangeFeed).
 import pg from "pg";
 import type { Logger } from "../log.ts";
 

@@ -114,7 +114,16 @@ export async function applyMigrations(url: string): Promise<string[]> {
   }
 }
 
-export async function openDatabase(url: string, options: { migrate: boolean; log?: Logger } = { migrate: true }): Promise<Database> {
+export interface OpenOptions {
+  migrate: boolean;
+  log?: Logger;
+  /** SQLite: checkpoint the WAL from a thread of this process (default); a pool's primary does it for its workers. */
+  checkpoint?: boolean;
+  /** SQLite: realm changes between the processes of one server (a pool's workers; default: this process only). */
+  feed?: () => ChangeFeed;
+}
+
+export async function openDatabase(url: string, options: OpenOptions = { migrate: true }): Promise<Database> {
   if (options.migrate) await applyMigrations(url);
   const provider: DbProvider = isPostgresUrl(url) ? "postgresql" : "sqlite";
   let prisma: Prisma;
@@ -141,8 +150,10 @@ export async function openDatabase(url: string, options: { migrate: boolean; log
     // itself only if the WAL ever passes 32 MiB (8192 pages of 4 KiB: the thread fell behind, on a machine short of
     // CPU), so the WAL stays under 64 MiB even then, and a WAL file that grew larger is trimmed to 64 MiB when it
     // starts over.
-    checkpointer = sqliteFile(url) === ":memory:" ? undefined : startCheckpointer(sqliteFile(url));
-    if (checkpointer) {
+    const onDisk = sqliteFile(url) !== ":memory:";
+    checkpointer = onDisk && options.checkpoint !== false ? startCheckpointer(sqliteFile(url)) : undefined;
+    if (options.feed) changes = options.feed();
+    if (onDisk) {
       await prisma.$queryRawUnsafe("PRAGMA wal_autocheckpoint = 8192");
       await prisma.$queryRawUnsafe("PRAGMA journal_size_limit = 67108864");
     }

@@ -83,9 +83,10 @@ export function sqliteHotSql(db: () => BetterSqlite3.Database, gate: Transaction
         const { st, order } = prepared(sql);
         return () => st.run(...bind(order, params));
       });
+      // IMMEDIATE: another process's write in between waits (busy timeout) instead of failing (sqlite-adapter.ts).
       db().transaction(() => {
         for (const step of steps) step();
-      })();
+      }).immediate();
     },
     // Prisma's SQLite adapter writes DateTime as ISO text with a "+00:00" offset; text comparisons depend on it.
     timestamp: (d) => d.toISOString().replace("Z", "+00:00"),

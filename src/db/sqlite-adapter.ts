@@ -34,7 +34,11 @@ function wrap(st: Statement, args: unknown[] = []): AdapterStatement {
 function cacheStatements(db: BetterSqlite3.Database): void {
   const prepare = db.prepare.bind(db) as (sql: string) => Statement;
   const cache = new Map<string, Statement>();
-  (db as unknown as { prepare(sql: string): AdapterStatement }).prepare = (sql: string) => {
+  (db as unknown as { prepare(sql: string): AdapterStatement }).prepare = (given: string) => {
+    // Prisma's transactions begin DEFERRED: one that read first and then writes fails at once with SQLITE_BUSY when
+    // another process (a worker of the same server, the CLI) wrote in between. IMMEDIATE takes the write lock up
+    // front, waiting for the other's commit (the busy timeout) instead.
+    const sql = given === "BEGIN" ? "BEGIN IMMEDIATE" : given;
     let st = cache.get(sql);
     if (!st) {
       st = prepare(sql);

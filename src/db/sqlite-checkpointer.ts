@@ -15,7 +15,7 @@
 //     FORCE_AFTER_BYTES, and a RESTART waits RESTART_WAIT_MS at most, then gives up until the next round;
 //   - journal_size_limit (openDatabase) trims a file that grew beyond it, and the server's connection keeps an
 //     automatic checkpoint at a larger size as a safety net, should this thread ever fall behind.
-// Started by openDatabase() for file databases.
+// Started by openDatabase() for file databases; a pool of workers has its primary process do it (cli/workers.ts).
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import BetterSqlite3 from "better-sqlite3";
 
@@ -34,7 +34,15 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export function startCheckpointer(file: string): Checkpointer {
+/**
+ * Checkpoints `file` from a worker thread; `inline`: on this thread's event loop instead (a pool's primary process,
+ * cli/workers.ts, which has nothing else to do and saves the thread's memory).
+ */
+export function startCheckpointer(file: string, o: { inline: boolean } = { inline: false }): Checkpointer {
+  if (o.inline) {
+    const rounds = checkpointRounds(file, true);
+    return { stop: async () => rounds.stop() };
+  }
   const worker = new Worker(new URL(import.meta.url), { workerData: { file } });
   worker.unref();
   return {
@@ -58,10 +66,11 @@ interface CheckpointResult {
   checkpointed: number;
 }
 
-if (!isMainThread && parentPort && (workerData as { file?: string } | null)?.file) {
+/** The rounds on this thread, until stop() (one last round, then the connection is closed). */
+function checkpointRounds(file: string, unref: boolean): { stop(): void } {
   // timeout is the busy timeout: a RESTART waits this long at most for the server's current write and for readers;
   // busy: a later round tries again.
-  const db = new BetterSqlite3((workerData as { file: string }).file, { timeout: RESTART_WAIT_MS });
+  const db = new BetterSqlite3(file, { timeout: RESTART_WAIT_MS });
   const pageSize = Number(db.pragma("page_size", { simple: true }));
   const checkpoint = (mode: "PASSIVE" | "RESTART") => (db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[])[0];
   /** Frames copied as of the previous round: a reader's old snapshot keeps the count from moving on. */
@@ -90,13 +99,23 @@ if (!isMainThread && parentPort && (workerData as { file?: string } | null)?.fil
   let timer: NodeJS.Timeout | undefined;
   const schedule = (ms: number) => {
     timer = setTimeout(() => schedule(round()), ms);
+    if (unref) timer.unref();
   };
   schedule(EVERY_MS);
-  parentPort.on("message", (m) => {
-    if (m === "stop") {
+  return {
+    stop() {
       clearTimeout(timer);
       round();
       db.close();
+    },
+  };
+}
+
+if (!isMainThread && parentPort && (workerData as { file?: string } | null)?.file) {
+  const rounds = checkpointRounds((workerData as { file: string }).file, false);
+  parentPort.on("message", (m) => {
+    if (m === "stop") {
+      rounds.stop();
       parentPort?.close();
     }
   });

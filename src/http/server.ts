@@ -130,7 +130,8 @@ function connectionLimit(max: number, trusted: TrustedProxies, log: Logger, refu
   };
 }
 
-export async function startServers(services: Services, tls: TlsMaterial): Promise<RunningServer> {
+/** `housekeeping`: this process deletes expired tokens and stale counters (in a pool of workers, worker 0 only). */
+export async function startServers(services: Services, tls: TlsMaterial, o: { housekeeping: boolean } = { housekeeping: true }): Promise<RunningServer> {
   const { settings, log, lifecycle } = services;
   const callback = lifecycle.track(createApp(services).callback());
   const servers: http.Server[] = [];
@@ -179,12 +180,12 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
     servers.push(m);
   }
 
-  const expiry = sweepContinuously(services, log);
+  const expiry = o.housekeeping ? sweepContinuously(services, log) : undefined;
   const guard = new BruteForceGuard(services.db.prisma);
-  const sweep = setInterval(() => {
+  const sweep = o.housekeeping ? setInterval(() => {
     guard.sweep().catch((err: unknown) => log.warn({ err }, "could not delete stale login failure counters"));
-  }, SWEEP_EVERY_MS);
-  sweep.unref();
+  }, SWEEP_EVERY_MS) : undefined;
+  sweep?.unref();
 
   return {
     httpsPort,
@@ -193,7 +194,7 @@ export async function startServers(services: Services, tls: TlsMaterial): Promis
     async shutdown({ delayMs, timeoutMs }) {
       lifecycle.beginDrain();
       clearInterval(sweep);
-      await expiry.stop();
+      await expiry?.stop();
       if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       // close() stops accepting and closes the idle kept-alive connections; busy ones close after their answer.
       const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

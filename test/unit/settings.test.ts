@@ -27,6 +27,17 @@ describe("process settings", () => {
     expect(s.publicUrl).toBe("https://login.example.org");
   });
 
+  it("IDP_WORKERS: one process by default, one per core with NODE_ENV=production or auto, never two on an in-memory database", () => {
+    const cores = os.availableParallelism();
+    expect(loadSettings({}).workers).toBe(1);
+    expect(loadSettings({ NODE_ENV: "production" }).workers).toBe(cores);
+    expect(loadSettings({ IDP_WORKERS: "auto" }).workers).toBe(cores);
+    expect(loadSettings({ IDP_WORKERS: "3", NODE_ENV: "production" }).workers).toBe(3);
+    expect(loadSettings({ NODE_ENV: "production", DATABASE_URL: "file::memory:" }).workers).toBe(1);
+    expect(messageOf({ IDP_WORKERS: "2", DATABASE_URL: "file::memory:" })).toContain("IDP_WORKERS: an in-memory database");
+    for (const bad of ["0", "65", "two", "1.5"]) expect(messageOf({ IDP_WORKERS: bad })).toContain("IDP_WORKERS: a number of processes from 1 to 64, or auto");
+  });
+
   it("treats empty variables as unset", () => {
     expect(loadSettings({ IDP_HTTP_PORT: "", IDP_PUBLIC_URL: " " }).httpPort).toBeUndefined();
   });
