@@ -4,7 +4,7 @@
 // stays as the fallback while the listening connection is down, and a reconnect drops every cached realm, since
 // notifications sent meanwhile are lost. SQLite has one serving server (db/sqlite-lock.ts): its worker processes, if
 // it has several, tell each other through their primary (cli/workers.ts clusterChangeFeed).
-import pg from "pg";
+import type pg from "pg";
 import type { Logger } from "../log.ts";
 
 export const CHANNEL = "x509idp_changes";
@@ -24,7 +24,8 @@ export function localChangeFeed(): ChangeFeed {
   return { publish: async () => undefined, subscribe: () => undefined, close: async () => undefined };
 }
 
-export function postgresChangeFeed(url: string, pool: pg.Pool, log?: Logger): ChangeFeed {
+/** `driver`: the pg module (database.ts loads it only for PostgreSQL). */
+export function postgresChangeFeed(driver: typeof pg, url: string, pool: pg.Pool, log?: Logger): ChangeFeed {
   const listeners: ChangeListener[] = [];
   const pending = new Set<Promise<unknown>>();
   let client: pg.Client | undefined;
@@ -34,7 +35,7 @@ export function postgresChangeFeed(url: string, pool: pg.Pool, log?: Logger): Ch
 
   const connect = async () => {
     if (closed) return;
-    const c = new pg.Client({ connectionString: url });
+    const c = new driver.Client({ connectionString: url });
     c.on("error", () => undefined);
     try {
       await c.connect();

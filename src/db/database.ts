@@ -1,18 +1,17 @@
 // One codebase, two databases: the generated client and driver adapter are chosen from the URL.
-// SQLite (better-sqlite3) by default; PostgreSQL when the URL starts with postgres:// or postgresql://.
+// SQLite (better-sqlite3) by default; PostgreSQL when the URL starts with postgres:// or postgresql://. PostgreSQL's
+// driver, adapter and generated client are loaded only when the URL asks for it (a SQLite server does not carry them).
 import fs from "node:fs";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import pg from "pg";
+import type pg from "pg";
 import { cachingSqliteAdapter } from "./sqlite-adapter.ts";
 import { postgresHotSql, registerHotSql, sqliteHotSql } from "./hot-sql.ts";
 import { startCheckpointer, type Checkpointer } from "./sqlite-checkpointer.ts";
 import { localChangeFeed, postgresChangeFeed, type ChangeFeed } from "./change-feed.ts";
 import type { Logger } from "../log.ts";
 import type { DatabaseStats } from "../metrics.ts";
-import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient, Prisma as SqlitePrisma } from "#generated/sqlite/client.ts";
-import { PrismaClient as PostgresClient } from "#generated/postgresql/client.ts";
 import { migrate, migrationStatus, readMigrations, type DbProvider, type MigrationConnection, type MigrationStatus } from "./migrate.ts";
 
 /** Application code is written against the API both generated clients share. */
@@ -61,9 +60,13 @@ function sqliteFile(url: string): string {
   return url.replace(/^file:/, "");
 }
 
+/** The pg module, loaded on first use. */
+const loadPg = async (): Promise<typeof pg> => (await import("pg")).default;
+
 export async function migrationConnection(url: string): Promise<MigrationConnection> {
   if (isPostgresUrl(url)) {
-    const client = new pg.Client({ connectionString: url });
+    const driver = await loadPg();
+    const client = new driver.Client({ connectionString: url });
     try {
       await client.connect();
     } catch (e) {
@@ -131,11 +134,12 @@ export async function openDatabase(url: string, options: OpenOptions = { migrate
   let changes = localChangeFeed();
   let stats: () => DatabaseStats;
   if (provider === "postgresql") {
-    const pool = new pg.Pool({ connectionString: url, max: POOL_MAX });
+    const [driver, { PrismaPg }, { PrismaClient: PostgresClient }] = await Promise.all([loadPg(), import("@prisma/adapter-pg"), import("#generated/postgresql/client.ts")]);
+    const pool = new driver.Pool({ connectionString: url, max: POOL_MAX });
     stats = () => ({ open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: POOL_MAX });
     prisma = new PostgresClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) as unknown as Prisma;
-    registerHotSql(prisma, postgresHotSql(pool));
-    changes = postgresChangeFeed(url, pool, options.log);
+    registerHotSql(prisma, postgresHotSql(driver, pool));
+    changes = postgresChangeFeed(driver, url, pool, options.log);
   } else {
     const sqlite = cachingSqliteAdapter({ url: `file:${sqliteFile(url)}`, timeout: 10_000 });
     prisma = new SqliteClient({ adapter: sqlite.factory });

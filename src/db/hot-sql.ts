@@ -7,10 +7,8 @@
 // interactive transaction stays on Prisma and inside the transaction.
 import { createHash } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
-import pg from "pg";
+import type pg from "pg";
 import { prepareDirect, type TransactionGate } from "./sqlite-adapter.ts";
-
-const pgTypes = pg.types;
 
 export interface HotSql {
   readonly provider: "sqlite" | "postgresql";
@@ -99,12 +97,14 @@ export function sqliteHotSql(db: () => BetterSqlite3.Database, gate: Transaction
  * is ignored by a column without time zone), whatever the process's time zone.
  */
 const TIMESTAMP = 1114;
-const utcTypes = {
+const utcTypesOf = (pgTypes: typeof pg.types) => ({
   getTypeParser: (oid: number, format?: "text" | "binary") =>
     oid === TIMESTAMP ? (v: string) => new Date(`${v.replace(" ", "T")}Z`) : (pgTypes.getTypeParser as (o: number, f?: string) => unknown)(oid, format),
-};
+});
 
-export function postgresHotSql(pool: pg.Pool): HotSql {
+/** `driver`: the pg module (database.ts loads it only for PostgreSQL). */
+export function postgresHotSql(driver: typeof pg, pool: pg.Pool): HotSql {
+  const utcTypes = utcTypesOf(driver.types);
   const names = new Map<string, string>();
   const name = (sql: string) => {
     let n = names.get(sql);
