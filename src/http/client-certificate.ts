@@ -31,25 +31,34 @@ export type Presented = (
 const MAX_CHAIN = 10;
 const NONE = { kind: "none", source: "tls", ignoredHeaders: [] } as const satisfies Presented;
 
+/** What the peer of one TLS connection sent: the DER of each certificate, leaf first, and the leaf's object. */
+interface PeerChain {
+  readonly ders: readonly Buffer[];
+  readonly leaf: X509Certificate;
+  /** The leaf's SHA-256 fingerprint: the key of a full handshake's chain, for the sessions resumed from it. */
+  readonly leafKey: string;
+}
+
 /**
- * The DER of each certificate the peer sent, leaf first. getPeerX509Certificate() and its issuerCertificate links
- * (not getPeerCertificate(true), which turns every certificate of the chain into an object of strings first).
+ * Read once per connection, from getPeerX509Certificate() and its issuerCertificate links (not
+ * getPeerCertificate(true), which turns every certificate of the chain into an object of strings first). Each
+ * X509Certificate object costs tens of µs: with a new handshake per request, that is a share of every request.
  */
-function peerDers(socket: TLSSocket): { ders: Buffer[]; leafKey: string } | undefined {
-  const peer = socket.getPeerX509Certificate();
-  if (!peer) return undefined;
+function readPeerChain(socket: TLSSocket): PeerChain | undefined {
+  const leaf = socket.getPeerX509Certificate();
+  if (!leaf) return undefined;
   const ders: Buffer[] = [];
-  const seen = new Set<string>();
-  for (let c: X509Certificate | undefined = peer; c && ders.length < MAX_CHAIN; c = c.issuerCertificate) {
-    if (seen.has(c.fingerprint256)) break; // a self-signed certificate is its own issuer
-    seen.add(c.fingerprint256);
-    ders.push(c.raw);
+  for (let c: X509Certificate | undefined = leaf; c && ders.length < MAX_CHAIN; c = c.issuerCertificate) {
+    const der = c.raw;
+    if (ders.some((d) => d.equals(der))) break; // a self-signed certificate is its own issuer
+    ders.push(der);
   }
-  return { ders, leafKey: peer.fingerprint256 };
+  return { ders, leaf, leafKey: leaf.fingerprint256 };
 }
 
 export class ClientCertificates {
   readonly #lookup: CertificateLookup | undefined;
+  readonly #peerBySocket = new WeakMap<TLSSocket, PeerChain | null>();
   readonly #bySocket = new WeakMap<TLSSocket, Certificate[] | null>();
   readonly #byRequest = new WeakMap<IncomingMessage, Presented>();
   readonly #x509 = new WeakMap<Certificate, X509Certificate>();
@@ -67,8 +76,17 @@ export class ClientCertificates {
   /** Called for every new TLS connection: remembers the chain of a full handshake for later resumed sessions. */
   rememberChain(socket: TLSSocket): void {
     if (socket.isSessionReused()) return;
-    const p = peerDers(socket);
-    if (p && p.ders.length > 1) this.#chainsByLeaf.set(p.leafKey, p.ders);
+    const p = this.#peer(socket);
+    if (p && p.ders.length > 1) this.#chainsByLeaf.set(p.leafKey, [...p.ders]);
+  }
+
+  #peer(socket: TLSSocket): PeerChain | undefined {
+    let p = this.#peerBySocket.get(socket);
+    if (p === undefined) {
+      p = readPeerChain(socket) ?? null;
+      this.#peerBySocket.set(socket, p);
+    }
+    return p ?? undefined;
   }
 
   /** What this request presents (computed once per request). */
@@ -124,15 +142,18 @@ export class ClientCertificates {
   }
 
   #readTls(socket: TLSSocket): Certificate[] | null {
-    const p = peerDers(socket);
+    const p = this.#peer(socket);
     if (!p) return null;
-    const { ders, leafKey } = p;
+    let ders = p.ders;
     if (ders.length === 1 && socket.isSessionReused()) {
-      const earlier = this.#chainsByLeaf.get(leafKey);
-      if (earlier && (earlier[0] as Buffer).equals(ders[0] as Buffer)) ders.splice(0, 1, ...earlier);
+      const earlier = this.#chainsByLeaf.get(p.leafKey);
+      if (earlier && (earlier[0] as Buffer).equals(ders[0] as Buffer)) ders = earlier;
     }
     try {
-      return ders.map((d) => new Certificate(new Uint8Array(d.buffer, d.byteOffset, d.length)));
+      const chain = ders.map((d) => new Certificate(new Uint8Array(d.buffer, d.byteOffset, d.length)));
+      // The leaf's object for oidc-provider (x509() below) is the one the socket already made.
+      this.#x509.set(chain[0] as Certificate, p.leaf);
+      return chain;
     } catch (e) {
       if (e instanceof CertificateParseError) return null;
       throw e;
