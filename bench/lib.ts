@@ -1,6 +1,7 @@
 // Benchmark plumbing: start the real server as its own process, drive it over keep-alive HTTPS, summarise.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import net from "node:net";
@@ -33,7 +34,10 @@ export interface Launched {
   /** From spawn until /health/ready answered 200. */
   readyMs: number;
   exited: Promise<unknown>;
+  /** RSS of the server's processes (a pool's primary and workers summed). */
   rssMiB(): number;
+  /** CPU seconds the server's processes used so far (user + system). */
+  cpuSeconds(): number;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
@@ -101,6 +105,48 @@ export const rssOf = (pid: number) => {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 };
 
+/** `pid` and every process below it (a pool's workers), from /proc/<pid>/task/<tid>/children. */
+export function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    const p = all[i] as number;
+    let tasks: string[] = [];
+    try {
+      tasks = fs.readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      try {
+        for (const c of fs.readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(/\s+/)) if (c) all.push(Number(c));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return all;
+}
+
+const safe = (f: () => number) => {
+  try {
+    return f();
+  } catch {
+    return 0; // the process ended meanwhile
+  }
+};
+/** The RSS of `pid` and its children, summed (the server's processes only: not npm, not the shell). */
+export const treeRssOf = (pid: number) => processTree(pid).reduce((n, p) => n + safe(() => rssOf(p)), 0);
+
+const TICKS_PER_SECOND = 100; // USER_HZ, the unit of utime and stime in /proc/<pid>/stat on Linux
+/** CPU seconds (user + system, every thread) used so far by `pid` and its children. */
+export const treeCpuSeconds = (pid: number) =>
+  processTree(pid).reduce((n, p) => n + safe(() => {
+    // The fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+    const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+  }), 0);
+
 /** Starts the server on `p` and resolves once /health/ready answers 200. */
 export async function launch(p: Prepared, env: Record<string, string> = {}): Promise<Launched> {
   const started = performance.now();
@@ -130,6 +176,16 @@ export async function launch(p: Prepared, env: Record<string, string> = {}): Pro
     await new Promise((r) => setTimeout(r, 50));
   }
   const pid = child.pid ?? 0;
+  // A pool (IDP_WORKERS > 1) is ready once every worker runs: the first one answers /health/ready before the others
+  // have started (cli/workers.ts starts them one after the other).
+  const workers = Number(env.IDP_WORKERS ?? 1);
+  if (workers > 1) {
+    while (processTree(pid).length < workers + 1) {
+      if (Date.now() > deadline) throw new Error(`the workers did not start: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   return {
     base,
     ca,
@@ -137,7 +193,8 @@ export async function launch(p: Prepared, env: Record<string, string> = {}): Pro
     pid,
     readyMs: Math.round(performance.now() - started),
     exited,
-    rssMiB: () => rssOf(pid),
+    rssMiB: () => treeRssOf(pid),
+    cpuSeconds: () => treeCpuSeconds(pid),
     async kill(signal) {
       if (child.exitCode === null) child.kill(signal);
       await exited;
@@ -255,6 +312,82 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
   };
 }
 
+export interface HandshakeOptions extends Omit<LoadOptions, "connections" | "rate"> {
+  /** Requests in flight at once, each on its own new connection. */
+  concurrency: number;
+  /** CPU seconds used so far by the server under test (its processes only, from /proc). */
+  serverCpuSeconds: () => number;
+}
+
+export interface HandshakeResult extends LoadResult {
+  /** The server's CPU time (user + system, every thread and process) per answered request, in ms. */
+  serverCpuMsPerRequest: number;
+}
+
+/**
+ * Closed loop with a new TLS connection (full handshake, client certificate, no session resumption: every request
+ * has an agent of its own, and so an empty session cache) per request, answered with Connection: close. The load
+ * generator's own handshakes are its bottleneck here, so the figure to compare is the server's CPU per request.
+ */
+export async function handshakeLoad(o: HandshakeOptions): Promise<HandshakeResult> {
+  const url = new URL(o.base);
+  const latencies: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  let running = true;
+  const one = () => new Promise<void>((resolve) => {
+    const r = o.request();
+    const started = performance.now();
+    const req = https.request({
+      host: url.hostname, port: url.port, method: r.method, path: r.path, agent: false, ca: o.ca, ...(o.cert && { cert: o.cert, key: o.key }),
+      headers: { ...r.headers, connection: "close", ...(r.body !== undefined && { "content-length": Buffer.byteLength(r.body) }) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        if (measuring) {
+          if (o.ok(res.statusCode ?? 0, Buffer.concat(chunks).toString())) latencies.push(performance.now() - started);
+          else errors++;
+        }
+        resolve();
+      });
+      res.on("error", () => resolve());
+    });
+    req.on("error", () => {
+      if (measuring) errors++;
+      resolve();
+    });
+    req.end(r.body);
+  });
+  const loops = Array.from({ length: o.concurrency }, async () => {
+    while (running) await one();
+  });
+  await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000));
+  measuring = true;
+  const cpu0 = o.serverCpuSeconds();
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, o.seconds * 1000));
+  measuring = false;
+  const cpu = o.serverCpuSeconds() - cpu0;
+  const seconds = (performance.now() - started) / 1000;
+  running = false;
+  await Promise.all(loops);
+  const sorted = Float64Array.from(latencies).sort();
+  const round = (n: number) => Math.round(n * 100) / 100;
+  const answered = latencies.length + errors;
+  return {
+    requests: latencies.length,
+    errors,
+    seconds: round(seconds),
+    rps: Math.round(latencies.length / seconds),
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1] ?? 0),
+    serverCpuMsPerRequest: answered ? round((cpu * 1000) / answered) : 0,
+  };
+}
+
 export function machine(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model.trim() ?? "unknown CPU";
@@ -265,14 +398,15 @@ export interface Reference {
   base: string;
   pid: number;
   rssMiB(): number;
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
-/** bench/reference-server.ts as its own process, with the TLS material of `server`. */
-export async function startReference(server: Server): Promise<Reference> {
+/** bench/reference-server.ts as its own process (or `processes` of them), with the TLS material of `server`. */
+export async function startReference(server: Server, processes = 1): Promise<Reference> {
   const port = await freePort();
   const tls = path.join(server.dataDir, "tls");
-  const child = spawn(process.execPath, [path.join(ROOT, "bench/reference-server.ts"), String(port), path.join(tls, "server.crt"), path.join(tls, "server.key")], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [path.join(ROOT, "bench/reference-server.ts"), String(port), path.join(tls, "server.crt"), path.join(tls, "server.key"), String(processes)], { stdio: ["ignore", "ignore", "pipe"] });
   await new Promise<void>((resolve, reject) => {
     child.stderr?.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
     child.once("exit", () => reject(new Error("the reference server exited")));
@@ -280,7 +414,8 @@ export async function startReference(server: Server): Promise<Reference> {
   return {
     base: `https://localhost:${port}`,
     pid: child.pid ?? 0,
-    rssMiB: () => rssOf(child.pid ?? 0),
+    rssMiB: () => treeRssOf(child.pid ?? 0),
+    cpuSeconds: () => treeCpuSeconds(child.pid ?? 0),
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));

@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { certificateGrantRequest, demoCertificate, hasToken, launch, load, prepare } from "./lib.ts";
+import { certificateGrantRequest, demoCertificate, handshakeLoad, hasToken, launch, load, prepare } from "./lib.ts";
 
 interface ProfileNode {
   id: number;
@@ -83,8 +83,12 @@ function summarise(profile: CpuProfile, grants: number, from: number, to: number
   return { grants, busyMicrosPerGrant: Math.round(busy / grants), rows, top };
 }
 
-/** A fresh SQLite server with --cpu-prof, `seconds` of closed-loop certificate grants, then its profile summed up. */
-export async function profileRun(seconds: number, connections: number): Promise<ProfileResult> {
+/**
+ * A fresh SQLite server with --cpu-prof, `seconds` of closed-loop certificate grants, then its profile summed up.
+ * `handshake`: each request on a new connection (bench/lib.ts handshakeLoad), `connections` of them at once; `rate`:
+ * open loop at that many requests per second (keep-alive only).
+ */
+export async function profileRun(seconds: number, connections: number, mode: "keep-alive" | "handshake" = "keep-alive", rate?: number): Promise<ProfileResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "x509idp-profile-"));
   const p = await prepare("sqlite");
   try {
@@ -92,7 +96,10 @@ export async function profileRun(seconds: number, connections: number): Promise<
     const now = () => Number(process.hrtime.bigint() / 1000n);
     const warmup = 2;
     const from = now() + warmup * 1_000_000;
-    const r = await load({ base: s.base, ca: s.ca, ...demoCertificate(s), connections, seconds, warmupSeconds: warmup, ok: hasToken, request: certificateGrantRequest(s) });
+    const common = { base: s.base, ca: s.ca, ...demoCertificate(s), seconds, warmupSeconds: warmup, ok: hasToken, request: certificateGrantRequest(s) };
+    const r = mode === "handshake"
+      ? await handshakeLoad({ ...common, concurrency: connections, serverCpuSeconds: () => s.cpuSeconds() })
+      : await load({ ...common, connections, ...(rate && { rate }) });
     const to = from + r.seconds * 1_000_000;
     await s.kill("SIGTERM");
     // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (the checkpointer has its own).
@@ -106,6 +113,9 @@ export async function profileRun(seconds: number, connections: number): Promise<
 }
 
 if (import.meta.main) {
-  const r = await profileRun(Number(process.env.BENCH_SECONDS ?? 10), Number(process.env.BENCH_CONNECTIONS ?? 16));
+  // node bench/profile.ts [--handshake] [--rate=<requests per second>]
+  const handshake = process.argv.includes("--handshake");
+  const rate = Number(process.argv.find((a) => a.startsWith("--rate="))?.slice(7) ?? 0) || undefined;
+  const r = await profileRun(Number(process.env.BENCH_SECONDS ?? 10), Number(process.env.BENCH_CONNECTIONS ?? (handshake ? 8 : 16)), handshake ? "handshake" : "keep-alive", rate);
   console.log(JSON.stringify(r, null, 2));
 }

@@ -2,8 +2,9 @@
 // rewrites bench/RESULTS.md. BENCH_SECONDS (default 10), BENCH_CONNECTIONS (16), BENCH_RUNS (3), BENCH_SOAK_SECONDS
 // (600 per database), BENCH_KILLS (5) and BENCH_OUTAGE_SECONDS (10) tune the runs.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { certificateGrantRequest, demoCertificate, demoOf, hasToken, load, machine, postgresAvailable, startReference, startServer, TOKEN_PATH, type LoadResult, type Server } from "./lib.ts";
+import { certificateGrantRequest, demoCertificate, demoOf, handshakeLoad, hasToken, load, machine, postgresAvailable, startReference, startServer, TOKEN_PATH, type HandshakeResult, type LoadResult, type Reference, type Server } from "./lib.ts";
 import { ldapBenchmarks } from "./ldap.ts";
 import { killRuns, outageRun, soak, type KillResult, type OutageResult, type SoakResult } from "./soak.ts";
 import { lookupBenchmarks } from "./lookup.ts";
@@ -36,8 +37,22 @@ const median = (xs: readonly number[]) => {
 const spread = (xs: readonly number[]) => (xs.length === 1 ? String(xs[0]) : `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})`);
 
 const tokenPath = TOKEN_PATH;
+/** x509-idp's rate as a percentage of the reference's, run by run. */
+const ratios = (idp: LoadResult[], ref: LoadResult[]) => idp.map((r, i) => Math.round((r.rps / (ref[i]?.rps ?? 1)) * 100));
 const certificateGrant = (s: Server, connections: number, rate?: number) =>
   load({ base: s.base, ca: s.ca, ...demoCertificate(s), connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken, ...(rate && { rate }), request: certificateGrantRequest(s) });
+const clientCredentials = (s: Server, connections: number) => {
+  const d = demoOf(s);
+  const auth = `Basic ${Buffer.from(`${d.clientId}:${d.clientSecret}`).toString("base64")}`;
+  return load({
+    base: s.base, ca: s.ca, connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken,
+    request: () => ({ method: "POST", path: tokenPath, headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials" }),
+  });
+};
+/** The reference's one request: POST /token, answered with one ES256 JWT. */
+const referenceRequest = () => ({ method: "POST" as const, path: "/token", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=password" });
+const referenceGrant = (r: Reference, s: Server) =>
+  load({ base: r.base, ca: s.ca, ...demoCertificate(s), connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: 2, ok: hasToken, request: referenceRequest });
 const CERTIFICATE_GRANT = "token endpoint, direct grant with a client certificate (mutual TLS, validation, user lookup, JWT access token and ID token signed, grant + refresh token + LOGIN event in one commit)";
 
 const scenarios: { name: string; run: (s: Server, connections: number) => Promise<LoadResult> }[] = [
@@ -48,17 +63,7 @@ const scenarios: { name: string; run: (s: Server, connections: number) => Promis
       request: () => ({ method: "GET", path: "/realms/demo/.well-known/openid-configuration", headers: {} }),
     }),
   },
-  {
-    name: "token endpoint, client credentials (client_secret_basic)",
-    run: (s, connections) => {
-      const d = demoOf(s);
-      const auth = `Basic ${Buffer.from(`${d.clientId}:${d.clientSecret}`).toString("base64")}`;
-      return load({
-        base: s.base, ca: s.ca, connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken,
-        request: () => ({ method: "POST", path: tokenPath, headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials" }),
-      });
-    },
-  },
+  { name: "token endpoint, client credentials (client_secret_basic)", run: (s, connections) => clientCredentials(s, connections) },
   { name: CERTIFICATE_GRANT, run: (s, connections) => certificateGrant(s, connections) },
   {
     name: "token endpoint, password grant (argon2id verification per request)",
@@ -116,26 +121,77 @@ const compare = await (async () => {
   const reference = await startReference(server);
   const refRuns: LoadResult[] = [];
   const idpRuns: LoadResult[] = [];
+  const ccRuns: LoadResult[] = [];
   const referenceRss: number[] = [];
   const rss: number[] = [];
   try {
     for (let run = 0; run < RUNS; run++) {
-      refRuns.push(await load({
-        base: reference.base, ca: server.ca, ...demoCertificate(server), connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: 2, ok: hasToken,
-        request: () => ({ method: "POST", path: "/token", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=password" }),
-      }));
+      refRuns.push(await referenceGrant(reference, server));
       referenceRss.push(reference.rssMiB());
       idpRuns.push(await certificateGrant(server, CONNECTIONS));
       rss.push(server.rssMiB());
-      process.stderr.write(`side by side · run ${run + 1}: reference ${refRuns[run]?.rps} req/s, x509-idp ${idpRuns[run]?.rps} req/s\n`);
+      ccRuns.push(await clientCredentials(server, CONNECTIONS));
+      process.stderr.write(`side by side · run ${run + 1}: reference ${refRuns[run]?.rps} req/s, x509-idp ${idpRuns[run]?.rps} req/s, client credentials ${ccRuns[run]?.rps} req/s\n`);
     }
     await reference.stop();
     const halfRate = Math.max(1, Math.round(median(idpRuns.map((r) => r.rps)) / 2));
     const half: LoadResult[] = [];
     for (let run = 0; run < RUNS; run++) half.push(await certificateGrant(server, CONNECTIONS, halfRate));
     rss.push(server.rssMiB());
-    return { refRuns, idpRuns, referenceRss, rss, half, halfRate, ratios: idpRuns.map((r, i) => Math.round((r.rps / (refRuns[i]?.rps ?? 1)) * 100)) };
+    return { refRuns, idpRuns, ccRuns, referenceRss, rss, half, halfRate, ratios: ratios(idpRuns, refRuns) };
   } finally {
+    await server.stop();
+  }
+})();
+
+// The same with every core: IDP_WORKERS = the number of cores against the reference in as many processes (node:cluster).
+const CORES = os.cpus().length;
+const pooled = await (async () => {
+  const server = await startServer("sqlite", { IDP_WORKERS: String(CORES) });
+  const reference = await startReference(server, CORES);
+  const refRuns: LoadResult[] = [];
+  const idpRuns: LoadResult[] = [];
+  const referenceRss: number[] = [];
+  const rss: number[] = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      refRuns.push(await referenceGrant(reference, server));
+      referenceRss.push(reference.rssMiB());
+      idpRuns.push(await certificateGrant(server, CONNECTIONS));
+      rss.push(server.rssMiB());
+      process.stderr.write(`side by side, ${CORES} processes · run ${run + 1}: reference ${refRuns[run]?.rps} req/s, x509-idp ${idpRuns[run]?.rps} req/s, RSS ${rss[run]} MiB\n`);
+    }
+    return { refRuns, idpRuns, referenceRss, rss, ratios: ratios(idpRuns, refRuns) };
+  } finally {
+    await reference.stop();
+    await server.stop();
+  }
+})();
+
+// A new TLS handshake per request (one process each): the load generator's handshakes limit the rate, so the figure
+// compared is each server's CPU per request, read from /proc.
+const HANDSHAKE_CONCURRENCY = 8;
+const handshakes = await (async () => {
+  const server = await startServer("sqlite");
+  const reference = await startReference(server);
+  const refRuns: HandshakeResult[] = [];
+  const idpRuns: HandshakeResult[] = [];
+  const sameRate: HandshakeResult[] = [];
+  const common = { ca: server.ca, ...demoCertificate(server), concurrency: HANDSHAKE_CONCURRENCY, seconds: SECONDS, warmupSeconds: 2, ok: hasToken };
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      refRuns.push(await handshakeLoad({ ...common, base: reference.base, request: referenceRequest, serverCpuSeconds: () => reference.cpuSeconds() }));
+      idpRuns.push(await handshakeLoad({ ...common, base: server.base, request: certificateGrantRequest(server), serverCpuSeconds: () => server.cpuSeconds() }));
+      // The same grant at the same rate over kept-alive connections (open loop): what the grant costs at that rate
+      // without the handshakes (a server well below its peak spends more CPU per request than at its peak).
+      const cpu0 = server.cpuSeconds();
+      const kept = await load({ base: server.base, ca: server.ca, ...demoCertificate(server), connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: 0, ok: hasToken, rate: idpRuns[run]?.rps ?? 1, request: certificateGrantRequest(server) });
+      sameRate.push({ ...kept, serverCpuMsPerRequest: Math.round(((server.cpuSeconds() - cpu0) * 1000 * 100) / Math.max(1, kept.requests + kept.errors)) / 100 });
+      process.stderr.write(`new handshake per request · run ${run + 1}: reference ${refRuns[run]?.rps} req/s ${refRuns[run]?.serverCpuMsPerRequest} ms CPU, x509-idp ${idpRuns[run]?.rps} req/s ${idpRuns[run]?.serverCpuMsPerRequest} ms CPU\n`);
+    }
+    return { refRuns, idpRuns, sameRate, factors: idpRuns.map((r, i) => Math.round((r.serverCpuMsPerRequest / (refRuns[i]?.serverCpuMsPerRequest || 1)) * 100) / 100) };
+  } finally {
+    await reference.stop();
     await server.stop();
   }
 })();
@@ -144,11 +200,15 @@ process.stderr.write(`reference: ${spread(compare.refRuns.map((r) => r.rps))} re
 // Where the main thread's time goes (bench/profile.ts): a server with --cpu-prof under the same load.
 const profile = await profileRun(SECONDS, CONNECTIONS);
 process.stderr.write(`profile: ${profile.busyMicrosPerGrant} µs of main thread per grant over ${profile.grants} grants\n`);
-const profileTable = [
+const profileTableOf = (p: typeof profile) => [
   "| component (where the function's code is) | % of main thread | µs per grant |",
   "|---|---:|---:|",
-  ...profile.rows.map((r) => `| ${r.component} | ${r.share} | ${r.microsPerGrant} |`),
+  ...p.rows.map((r) => `| ${r.component} | ${r.share} | ${r.microsPerGrant} |`),
 ].join("\n");
+const profileTable = profileTableOf(profile);
+// And with a new handshake per request (8 at once, as above).
+const handshakeProfile = await profileRun(SECONDS, HANDSHAKE_CONCURRENCY, "handshake");
+process.stderr.write(`profile, new handshake per request: ${handshakeProfile.busyMicrosPerGrant} µs of main thread per grant\n`);
 
 // The soak, then the faults (issue #12), on each database.
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -166,7 +226,7 @@ const table = [
   "|---|---|---:|---:|---:|---:|---:|---:|---:|",
   ...rows.map((r) => `| ${r.scenario} | ${r.database} | ${r.connections} | ${figure(r, (x) => x.rps)} | ${figure(r, (x) => x.p50)} | ${figure(r, (x) => x.p99)} | ${figure(r, (x) => x.max)} | ${r.runs.reduce((n, x) => n + x.errors, 0)} | ${spread(r.rssMiB)} |`),
 ].join("\n");
-const runsOf = (xs: LoadResult[], f: (x: LoadResult) => number) => spread(xs.map(f));
+const runsOf = <T extends LoadResult>(xs: T[], f: (x: T) => number) => spread(xs.map(f));
 
 const x509Table = [
   "| scenario | certificates/s | µs each |",
@@ -274,16 +334,50 @@ settings and certificate, answering each request with one ES256-signed JWT about
 the ceiling of "mutual TLS + HTTP + one signature" here. Same load generator, same client certificate.
 
 ${RUNS} runs each, alternating (reference, x509-idp, reference, …); each figure is the median (min–max) over the runs.
-RSS is the server process's alone (x509-idp's Node process, the reference's), read after each run.
+RSS is the server's processes' alone (x509-idp's Node process, or a pool's primary and workers summed; the
+reference's), read after each run.
+
+### One process each
 
 | | requests/s | p50 ms | p99 ms | server RSS MiB |
 |---|---:|---:|---:|---:|
 | reference server | ${runsOf(compare.refRuns, (x) => x.rps)} | ${runsOf(compare.refRuns, (x) => x.p50)} | ${runsOf(compare.refRuns, (x) => x.p99)} | ${spread(compare.referenceRss)} |
 | x509-idp certificate direct grant (SQLite, closed loop, ${CONNECTIONS} connections) | ${runsOf(compare.idpRuns, (x) => x.rps)} | ${runsOf(compare.idpRuns, (x) => x.p50)} | ${runsOf(compare.idpRuns, (x) => x.p99)} | ${spread(compare.rss)} |
 | x509-idp at half its median peak, open loop (${compare.halfRate} req/s) | ${runsOf(compare.half, (x) => x.rps)} | ${runsOf(compare.half, (x) => x.p50)} | ${runsOf(compare.half, (x) => x.p99)} | |
+| x509-idp client credentials (client_secret_basic, same server, after each grant run) | ${runsOf(compare.ccRuns, (x) => x.rps)} | ${runsOf(compare.ccRuns, (x) => x.p50)} | ${runsOf(compare.ccRuns, (x) => x.p99)} | |
 
-x509-idp reaches ${spread(compare.ratios)} % of the reference (run by run). Targets: ≥ 1,000 direct grants per second,
-≥ 40 % of the reference, p99 under 25 ms at half the peak load, server RSS under 200 MB.
+x509-idp's certificate direct grant reaches ${spread(compare.ratios)} % of the reference (run by run). Targets: ≥ 40 % of
+the reference with one worker, p99 under 25 ms at half the peak load, server RSS under 200 MB.
+
+### Every core: ${CORES} processes each
+
+x509-idp with \`IDP_WORKERS=${CORES}\` (node:cluster: a primary and ${CORES} workers on the same port, one SQLite database)
+against the reference in ${CORES} processes on one port (node:cluster too).
+
+| | requests/s | p50 ms | p99 ms | server RSS MiB (all processes) |
+|---|---:|---:|---:|---:|
+| reference server, ${CORES} processes | ${runsOf(pooled.refRuns, (x) => x.rps)} | ${runsOf(pooled.refRuns, (x) => x.p50)} | ${runsOf(pooled.refRuns, (x) => x.p99)} | ${spread(pooled.referenceRss)} |
+| x509-idp certificate direct grant, IDP_WORKERS=${CORES} (SQLite, ${CONNECTIONS} connections) | ${runsOf(pooled.idpRuns, (x) => x.rps)} | ${runsOf(pooled.idpRuns, (x) => x.p50)} | ${runsOf(pooled.idpRuns, (x) => x.p99)} | ${spread(pooled.rss)} |
+
+x509-idp reaches ${spread(pooled.ratios)} % of the reference with every core (run by run). Targets: ≥ 55 % of the
+reference and ≥ 1,500 grants per second.
+
+### A new TLS handshake per request
+
+${HANDSHAKE_CONCURRENCY} requests in flight, each on a new connection (full TLS 1.3 handshake with the client certificate, no
+session resumption, \`Connection: close\`), one process each. The load generator's own handshakes limit the rate, so
+the figure to compare is the server's CPU time per request: user + system time of the server's process (every
+thread) from /proc/<pid>/stat over the measured window, divided by the requests answered.
+
+| | requests/s | p50 ms | p99 ms | server CPU ms per request |
+|---|---:|---:|---:|---:|
+| reference server | ${runsOf(handshakes.refRuns, (x) => x.rps)} | ${runsOf(handshakes.refRuns, (x) => x.p50)} | ${runsOf(handshakes.refRuns, (x) => x.p99)} | ${runsOf(handshakes.refRuns, (x) => x.serverCpuMsPerRequest)} |
+| x509-idp certificate direct grant (SQLite) | ${runsOf(handshakes.idpRuns, (x) => x.rps)} | ${runsOf(handshakes.idpRuns, (x) => x.p50)} | ${runsOf(handshakes.idpRuns, (x) => x.p99)} | ${runsOf(handshakes.idpRuns, (x) => x.serverCpuMsPerRequest)} |
+| x509-idp, the same grant at the same rate over ${CONNECTIONS} kept-alive connections (open loop) | ${runsOf(handshakes.sameRate, (x) => x.rps)} | ${runsOf(handshakes.sameRate, (x) => x.p50)} | ${runsOf(handshakes.sameRate, (x) => x.p99)} | ${runsOf(handshakes.sameRate, (x) => x.serverCpuMsPerRequest)} |
+
+x509-idp's server CPU per request is ${spread(handshakes.factors)} × the reference's (run by run). Target: within 1.5 ×.
+The last row separates the handshake from the grant: what a new connection adds to x509-idp's request is the first
+row of x509-idp less the second, to compare with the reference's whole request (its handshake and one signature).
 
 ### Where the time goes
 
@@ -294,6 +388,12 @@ the ${profile.grants} grants answered: ${profile.busyMicrosPerGrant} µs of main
 slows the server a little).
 
 ${profileTable}
+
+The same with a new TLS handshake per request (${HANDSHAKE_CONCURRENCY} at once, as above; the rate is the load generator's): ${handshakeProfile.busyMicrosPerGrant} µs of
+main thread per grant over ${handshakeProfile.grants} grants. The handshake's own work (OpenSSL) is mostly in "native" and
+"TLS and HTTP"; a server far below its peak also spends more on everything else per request.
+
+${profileTableOf(handshakeProfile)}
 
 ## Soak: certificate direct grants for ${Math.round(SOAK_SECONDS / 60)} minutes, at half the peak and at peak
 
