@@ -298,8 +298,14 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
   running = false;
   await Promise.all(workers);
   await pool.close();
+  return summarise(latencies, errors, seconds);
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** The figures of one measured window: correct answers' latencies (ms), errors, and the window's length (s). */
+function summarise(latencies: number[], errors: number, seconds: number): LoadResult {
   const sorted = Float64Array.from(latencies).sort();
-  const round = (n: number) => Math.round(n * 100) / 100;
   return {
     requests: latencies.length,
     errors,
@@ -372,20 +378,8 @@ export async function handshakeLoad(o: HandshakeOptions): Promise<HandshakeResul
   const seconds = (performance.now() - started) / 1000;
   running = false;
   await Promise.all(loops);
-  const sorted = Float64Array.from(latencies).sort();
-  const round = (n: number) => Math.round(n * 100) / 100;
   const answered = latencies.length + errors;
-  return {
-    requests: latencies.length,
-    errors,
-    seconds: round(seconds),
-    rps: Math.round(latencies.length / seconds),
-    p50: round(percentile(sorted, 50)),
-    p90: round(percentile(sorted, 90)),
-    p99: round(percentile(sorted, 99)),
-    max: round(sorted[sorted.length - 1] ?? 0),
-    serverCpuMsPerRequest: answered ? round((cpu * 1000) / answered) : 0,
-  };
+  return { ...summarise(latencies, errors, seconds), serverCpuMsPerRequest: answered ? round((cpu * 1000) / answered) : 0 };
 }
 
 export function machine(): string {
