@@ -113,32 +113,44 @@ for (const database of databases) {
   }
 }
 
+/**
+ * The certificate grant against the reference, alternating run after run on one machine: reference, x509-idp (its RSS
+ * read then), `after` (more x509-idp load on the same server; its text goes into the progress line), and again.
+ */
+async function sideBySide(server: Server, reference: Reference, label: string, after?: () => Promise<string>) {
+  const refRuns: LoadResult[] = [];
+  const idpRuns: LoadResult[] = [];
+  const referenceRss: number[] = [];
+  const rss: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    refRuns.push(await referenceGrant(reference, server));
+    referenceRss.push(reference.rssMiB());
+    idpRuns.push(await certificateGrant(server, CONNECTIONS));
+    rss.push(server.rssMiB());
+    const more = after ? `, ${await after()}` : "";
+    process.stderr.write(`${label} · run ${run + 1}: reference ${refRuns[run]?.rps} req/s, x509-idp ${idpRuns[run]?.rps} req/s, RSS ${rss[run]} MiB${more}\n`);
+  }
+  return { refRuns, idpRuns, referenceRss, rss, ratios: ratios(idpRuns, refRuns) };
+}
+
 // The certificate grant against the bare reference (same TLS material, one ES256 signature per request), measured
-// side by side: the two alternate, run after run, on one machine; then x509-idp's latency at half its median peak
-// rate (open loop), on SQLite.
+// side by side, with client credentials on the same server after each grant run; then x509-idp's latency at half its
+// median peak rate (open loop), on SQLite.
 const compare = await (async () => {
   const server = await startServer("sqlite");
   const reference = await startReference(server);
-  const refRuns: LoadResult[] = [];
-  const idpRuns: LoadResult[] = [];
   const ccRuns: LoadResult[] = [];
-  const referenceRss: number[] = [];
-  const rss: number[] = [];
   try {
-    for (let run = 0; run < RUNS; run++) {
-      refRuns.push(await referenceGrant(reference, server));
-      referenceRss.push(reference.rssMiB());
-      idpRuns.push(await certificateGrant(server, CONNECTIONS));
-      rss.push(server.rssMiB());
+    const runs = await sideBySide(server, reference, "side by side", async () => {
       ccRuns.push(await clientCredentials(server, CONNECTIONS));
-      process.stderr.write(`side by side · run ${run + 1}: reference ${refRuns[run]?.rps} req/s, x509-idp ${idpRuns[run]?.rps} req/s, client credentials ${ccRuns[run]?.rps} req/s\n`);
-    }
+      return `client credentials ${ccRuns.at(-1)?.rps} req/s`;
+    });
     await reference.stop();
-    const halfRate = Math.max(1, Math.round(median(idpRuns.map((r) => r.rps)) / 2));
+    const halfRate = Math.max(1, Math.round(median(runs.idpRuns.map((r) => r.rps)) / 2));
     const half: LoadResult[] = [];
     for (let run = 0; run < RUNS; run++) half.push(await certificateGrant(server, CONNECTIONS, halfRate));
-    rss.push(server.rssMiB());
-    return { refRuns, idpRuns, ccRuns, referenceRss, rss, half, halfRate, ratios: ratios(idpRuns, refRuns) };
+    runs.rss.push(server.rssMiB());
+    return { ...runs, ccRuns, half, halfRate };
   } finally {
     await server.stop();
   }
@@ -149,19 +161,8 @@ const CORES = os.cpus().length;
 const pooled = await (async () => {
   const server = await startServer("sqlite", { IDP_WORKERS: String(CORES) });
   const reference = await startReference(server, CORES);
-  const refRuns: LoadResult[] = [];
-  const idpRuns: LoadResult[] = [];
-  const referenceRss: number[] = [];
-  const rss: number[] = [];
   try {
-    for (let run = 0; run < RUNS; run++) {
-      refRuns.push(await referenceGrant(reference, server));
-      referenceRss.push(reference.rssMiB());
-      idpRuns.push(await certificateGrant(server, CONNECTIONS));
-      rss.push(server.rssMiB());
-      process.stderr.write(`side by side, ${CORES} processes · run ${run + 1}: reference ${refRuns[run]?.rps} req/s, x509-idp ${idpRuns[run]?.rps} req/s, RSS ${rss[run]} MiB\n`);
-    }
-    return { refRuns, idpRuns, referenceRss, rss, ratios: ratios(idpRuns, refRuns) };
+    return await sideBySide(server, reference, `side by side, ${CORES} processes`);
   } finally {
     await reference.stop();
     await server.stop();
