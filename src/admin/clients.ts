@@ -4,13 +4,13 @@ import { ClientStore, toClientRepresentation, type ClientRecord } from "../realm
 import { generateSecret, hashPassword } from "../users/passwords.ts";
 import { ConflictError, NotFoundError, ValidationError } from "./errors.ts";
 import { realmId, type AdminDeps } from "./realms.ts";
-import { clientSchema, isObject, parseRepresentation, type ClientRepresentation } from "./representation.ts";
+import { clientSchema, isCertificateClient, isObject, parseRepresentation, type ClientRepresentation } from "./representation.ts";
 
 export type ClientView = Omit<ClientRepresentation, "secret" | "secretHash"> & { id: string; secretSet: boolean };
 
 export function toClientView(c: ClientRecord): ClientView {
   const { secretHash: _h, ...rep } = toClientRepresentation(c);
-  return { ...rep, secretSet: !c.publicClient && c.secretHash !== null };
+  return { ...rep, secretSet: !c.publicClient && c.clientAuthenticatorType === "client-secret" && c.secretHash !== null };
 }
 
 async function find(deps: AdminDeps, realm: string, id: string): Promise<ClientRecord> {
@@ -33,9 +33,11 @@ export async function createClient(deps: AdminDeps, realm: string, input: unknow
   const rid = await realmId(deps, realm);
   const store = new ClientStore(deps.db);
   if (await store.findByClientId(rid, rep.clientId)) throw new ConflictError(`Client ${rep.clientId} already exists`);
-  const generated = !rep.publicClient && !rep.secret && !rep.secretHash ? generateSecret() : undefined;
+  // A client that authenticates with a certificate has no secret (the schema refuses one).
+  const noSecret = rep.publicClient || isCertificateClient(rep);
+  const generated = !noSecret && !rep.secret && !rep.secretHash ? generateSecret() : undefined;
   const plain = rep.secret ?? generated;
-  const hash = rep.publicClient ? null : plain !== undefined ? await hashPassword(plain) : (rep.secretHash ?? null);
+  const hash = noSecret ? null : plain !== undefined ? await hashPassword(plain) : (rep.secretHash ?? null);
   const created = await store.create(rid, rep, hash);
   deps.changed(realm);
   return { id: created.id, clientId: created.clientId, ...(generated && { secret: generated }) };
@@ -52,7 +54,7 @@ export async function updateClient(deps: AdminDeps, realm: string, id: string, i
     throw new ConflictError(`Client ${next.clientId} already exists`);
   }
   let hash: string | null | undefined;
-  if (next.publicClient) hash = null;
+  if (next.publicClient || isCertificateClient(next)) hash = null;
   else if (next.secret !== undefined) hash = await hashPassword(next.secret);
   else if (next.secretHash !== undefined) hash = next.secretHash;
   // A client turned confidential gets a secret nobody knows: regenerate it to obtain a usable one.
@@ -65,6 +67,7 @@ export async function updateClient(deps: AdminDeps, realm: string, id: string, i
 export async function regenerateSecret(deps: AdminDeps, realm: string, id: string): Promise<{ type: "secret"; value: string }> {
   const current = await find(deps, realm, id);
   if (current.publicClient) throw new ValidationError(["publicClient: a public client has no secret"]);
+  if (current.clientAuthenticatorType === "client-x509") throw new ValidationError(["clientAuthenticatorType: a client-x509 client authenticates with its certificate and has no secret"]);
   const value = generateSecret();
   await new ClientStore(deps.db).setSecretHash(current.id, await hashPassword(value));
   deps.changed(realm);

@@ -8,7 +8,7 @@ import { UserStore } from "../users/user-store.ts";
 import type { SecretBox } from "../config/secret-box.ts";
 import { sealLdap } from "./ldap.ts";
 import { generateSecret, hashPassword } from "../users/passwords.ts";
-import { parseRepresentation, realmSchema, ValidationError, type ClientRepresentation, type RealmRepresentation, type UserRepresentation } from "./representation.ts";
+import { isCertificateClient, parseRepresentation, realmSchema, ValidationError, type ClientRepresentation, type RealmRepresentation, type UserRepresentation } from "./representation.ts";
 
 export interface ImportSummary {
   realm: string;
@@ -21,7 +21,7 @@ export interface ImportSummary {
 
 /** Secret hash to store: from the representation, or undefined to keep what is stored. */
 async function clientSecretHash(c: ClientRepresentation): Promise<string | null | undefined> {
-  if (c.publicClient) return null;
+  if (c.publicClient || isCertificateClient(c)) return null;
   if (c.secret !== undefined) return hashPassword(c.secret);
   return c.secretHash;
 }

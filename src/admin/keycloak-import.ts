@@ -78,6 +78,9 @@ function x509Flow(k: Json, flowAlias: string, provider: string, notes: string[],
   return { enabled: true, ...(isObject(config) && { config: Object.fromEntries(entries) }) };
 }
 
+/** Keycloak client attributes x509-idp reads (certificate authentication and certificate-bound tokens). */
+const KEYCLOAK_CLIENT_ATTRIBUTES = ["x509.subjectdn", "x509.allow.regex.pattern.comparison", "x509.casubjectdn", "tls.client.certificate.bound.access.tokens"] as const;
+
 function convertClient(c: Json, notes: string[]): Json | undefined {
   const clientId = str(c.clientId) ?? "";
   if (BUILT_IN_CLIENTS.has(clientId)) return undefined;
@@ -91,9 +94,13 @@ function convertClient(c: Json, notes: string[]): Json | undefined {
   }
   const attributes = (isObject(c.attributes) ? c.attributes : {}) as Record<string, unknown>;
   const scopes = (v: unknown) => arr(v).filter((s): s is (typeof SCOPES)[number] => (SCOPES as readonly unknown[]).includes(s));
-  const secret = str(c.secret);
   const publicClient = c.publicClient === true;
-  if (!publicClient && (!secret || /^\*+$/.test(secret))) notes.push(`client "${clientId}": the export holds no secret, a new one is generated`);
+  // Keycloak's X509 client authenticator: the certificate's subject (and CA) attributes move over, no secret.
+  const x509 = !publicClient && c.clientAuthenticatorType === "client-x509";
+  const secret = x509 ? undefined : str(c.secret);
+  if (!publicClient && !x509 && (!secret || /^\*+$/.test(secret))) notes.push(`client "${clientId}": the export holds no secret, a new one is generated`);
+  const carried = Object.fromEntries(KEYCLOAK_CLIENT_ATTRIBUTES.flatMap((k) => (typeof attributes[k] === "string" && attributes[k] !== "" ? [[k, attributes[k]]] : [])));
+  if (attributes["access.token.format"] === "opaque") carried["access.token.format"] = "opaque";
   return {
     clientId,
     ...(str(c.name) && !str(c.name)?.startsWith("${") && { name: str(c.name) }),
@@ -109,7 +116,8 @@ function convertClient(c: Json, notes: string[]): Json | undefined {
     consentRequired: c.consentRequired === true,
     defaultClientScopes: scopes(c.defaultClientScopes).filter((s) => s !== "openid"),
     optionalClientScopes: scopes(c.optionalClientScopes).filter((s) => s !== "openid"),
-    ...(attributes["access.token.format"] === "opaque" && { attributes: { "access.token.format": "opaque" } }),
+    ...(x509 && { clientAuthenticatorType: "client-x509", tokenEndpointAuthMethod: "tls_client_auth" }),
+    ...(Object.keys(carried).length > 0 && { attributes: carried }),
   };
 }
 

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { isUnambiguousUri } from "../realms/redirect-uri.ts";
 import { isArgon2idHash, isVerifiableHash, MAX_PASSWORD_LENGTH } from "../users/passwords.ts";
 import { usernameProblem } from "../users/username.ts";
-import { CertificateParseError, parseAuthenticatorConfig, parseCertificates, X509ConfigError } from "../x509/index.ts";
+import { CertificateParseError, CLIENT_CERT_KEYS, DEFAULT_LIMITS, parseAuthenticatorConfig, parseCertificates, parseClientCertificateRule, X509ConfigError, type Certificate } from "../x509/index.ts";
 
 export const REALM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const seconds = z.number().int().min(1).max(10 * 365 * 24 * 3600);
@@ -28,6 +28,22 @@ const signatureAlg = z.enum(["ES256", "RS256"]);
 export const ACCESS_TOKEN_FORMATS = ["jwt", "opaque"] as const;
 export type AccessTokenFormat = (typeof ACCESS_TOKEN_FORMATS)[number];
 
+/** Client authentication by certificate (RFC 8705 §2): the two methods, Keycloak's authenticator type for both. */
+export const CERTIFICATE_AUTH_METHODS = ["tls_client_auth", "self_signed_tls_client_auth"] as const;
+export const CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", ...CERTIFICATE_AUTH_METHODS] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+const certificateAuth = (c: { clientAuthenticatorType?: string | undefined; tokenEndpointAuthMethod?: string | undefined }) =>
+  c.clientAuthenticatorType === "client-x509" || (CERTIFICATE_AUTH_METHODS as readonly string[]).includes(c.tokenEndpointAuthMethod ?? "");
+/** Whether a client authenticates with a certificate (then it has no secret). */
+export const isCertificateClient = certificateAuth;
+
+const attribute = z.string().max(4096).optional();
+const booleanAttribute = z.enum(["true", "false"]).optional();
+/** RFC 7591 jwks: for self_signed_tls_client_auth, each key's x5c[0] is a certificate the client may present. */
+const jwksSchema = z.strictObject({
+  keys: z.array(z.looseObject({ x5c: z.array(z.string().max(20_000)).min(1).max(10) })).min(1).max(10),
+});
+
 export const clientSchema = z.strictObject({
   clientId: z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
   name: z.string().max(255).optional(),
@@ -37,10 +53,12 @@ export const clientSchema = z.strictObject({
   secret: z.string().min(1).max(MAX_PASSWORD_LENGTH).optional(),
   /** x509-idp: an argon2id hash, as written by export (so an export imports with working secrets). */
   secretHash: z.string().refine(isArgon2idHash, "must be an argon2id hash as written by export").optional(),
-  /** Keycloak: "client-secret" is the only authenticator in this release. */
-  clientAuthenticatorType: z.literal("client-secret").optional(),
-  /** x509-idp: which method discovery advertises; a confidential client is accepted with either secret method. */
-  tokenEndpointAuthMethod: z.enum(["client_secret_basic", "client_secret_post"]).optional(),
+  /** Keycloak: "client-secret" (the default) or "client-x509" (a certificate: tls_client_auth or self_signed_tls_client_auth). */
+  clientAuthenticatorType: z.enum(["client-secret", "client-x509"]).optional(),
+  /** Which method discovery advertises; a confidential client with a secret is accepted with either secret method. */
+  tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS).optional(),
+  /** RFC 7591: the certificates of a self_signed_tls_client_auth client (keys[].x5c). */
+  jwks: jwksSchema.optional(),
   redirectUris: z.array(redirectUri).max(100).default([]),
   /** x509-idp: Keycloak keeps these in attributes["post.logout.redirect.uris"]. */
   postLogoutRedirectUris: z.array(redirectUri).max(100).default([]),
@@ -53,13 +71,68 @@ export const clientSchema = z.strictObject({
   optionalClientScopes: z.array(scope).default(["offline_access"]),
   /** x509-idp: overrides the realm's defaultSignatureAlgorithm for this client's ID tokens. */
   idTokenSignedResponseAlg: signatureAlg.optional(),
-  /** Keycloak's client attributes; x509-idp reads `access.token.format` (jwt, the default, or opaque). */
+  /** Keycloak's client attributes that x509-idp reads (README "Clients"). */
   attributes: z.strictObject({
     "access.token.format": z.enum(ACCESS_TOKEN_FORMATS).optional(),
+    "tls.client.certificate.bound.access.tokens": booleanAttribute,
+    [CLIENT_CERT_KEYS.subjectDn]: attribute,
+    [CLIENT_CERT_KEYS.allowRegex]: booleanAttribute,
+    [CLIENT_CERT_KEYS.caSubjectDn]: attribute,
+    [CLIENT_CERT_KEYS.issuerSha256]: attribute,
+    [CLIENT_CERT_KEYS.rfcSubjectDn]: attribute,
+    [CLIENT_CERT_KEYS.sanDns]: attribute,
+    [CLIENT_CERT_KEYS.sanUri]: attribute,
+    [CLIENT_CERT_KEYS.sanIp]: attribute,
+    [CLIENT_CERT_KEYS.sanEmail]: attribute,
+    /** x509-idp: the PEM certificate(s) of a self_signed_tls_client_auth client (besides, or instead of, jwks). */
+    "x509.certificate": z.string().max(60_000).optional(),
   }).optional(),
 }).refine((c) => !(c.publicClient && (c.secret || c.secretHash)), { message: "a public client has no secret", path: ["secret"] })
   .refine((c) => !(c.publicClient && c.serviceAccountsEnabled), { message: "a public client cannot use service accounts (client credentials)", path: ["serviceAccountsEnabled"] })
-  .refine((c) => !(c.secret && c.secretHash), { message: "give secret or secretHash, not both", path: ["secretHash"] });
+  .refine((c) => !(c.secret && c.secretHash), { message: "give secret or secretHash, not both", path: ["secretHash"] })
+  .superRefine((c, ctx) => {
+    if (!certificateAuth(c)) return;
+    const issue = (path: string[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    const method = c.tokenEndpointAuthMethod;
+    if (c.clientAuthenticatorType === "client-secret") return issue(["clientAuthenticatorType"], `"client-secret" does not authenticate with ${method}: use "client-x509"`);
+    if (method === "client_secret_basic" || method === "client_secret_post") return issue(["tokenEndpointAuthMethod"], `a client-x509 client uses tls_client_auth or self_signed_tls_client_auth, not ${method}`);
+    if (c.publicClient) return issue(["publicClient"], "a public client does not authenticate: it cannot use a certificate method");
+    if (c.secret !== undefined) return issue(["secret"], "a client that authenticates with a certificate has no secret");
+    if (c.secretHash !== undefined) return issue(["secretHash"], "a client that authenticates with a certificate has no secret");
+    const attributes = c.attributes ?? {};
+    if ((method ?? "tls_client_auth") === "tls_client_auth") {
+      try {
+        parseClientCertificateRule(attributes);
+      } catch (e) {
+        if (!(e instanceof X509ConfigError)) throw e;
+        issue(e.key.split("."), e.message.slice(e.key.length + 2));
+      }
+      return;
+    }
+    if (!c.jwks && !attributes["x509.certificate"]) return issue(["jwks"], "a self_signed_tls_client_auth client needs its certificate: jwks (keys[].x5c) or attributes[\"x509.certificate\"] (PEM)");
+    try {
+      selfSignedCertificates(c);
+    } catch (e) {
+      if (!(e instanceof CertificateParseError)) throw e;
+      issue(e.message.startsWith("jwks") ? ["jwks"] : ["attributes", "x509.certificate"], e.message);
+    }
+  });
+
+/** The certificates a self_signed_tls_client_auth client may present: jwks keys' x5c[0], then the PEM attribute. */
+export function selfSignedCertificates(c: Pick<ClientRepresentation, "jwks" | "attributes">): Certificate[] {
+  const out: Certificate[] = [];
+  for (const [i, k] of (c.jwks?.keys ?? []).entries()) {
+    try {
+      out.push(...parseCertificates(k.x5c[0] as string, { ...DEFAULT_LIMITS, maxCertificates: 1 }));
+    } catch (e) {
+      if (e instanceof CertificateParseError) throw new CertificateParseError(e.code, `jwks.keys[${i}].x5c[0]: ${e.message}`);
+      throw e;
+    }
+  }
+  const pem = c.attributes?.["x509.certificate"];
+  if (pem) out.push(...parseCertificates(pem));
+  return out;
+}
 
 const credentialSchema = z.strictObject({
   type: z.literal("password"),

@@ -1,11 +1,47 @@
 // From a stored client to oidc-provider's client metadata, and the two behaviours x509-idp changes on its Client
 // class: secrets are compared against an argon2id hash (redirect URIs are matched by realms/redirect-uri.ts).
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import type { AdapterPayload } from "oidc-provider";
 import { verify } from "@node-rs/argon2";
 import type { ClientRecord } from "../realms/client-store.ts";
 import type { Realm } from "../realms/realm-store.ts";
 import { FORMAT_METADATA } from "./access-tokens.ts";
+import { selfSignedCertificates } from "../admin/representation.ts";
+import { CLIENT_CERT_KEYS, parseClientCertificateRule } from "../x509/index.ts";
+import { CERTIFICATE_METADATA } from "./certificate-clients.ts";
+
+/** The attributes a tls_client_auth client's certificate is checked against (x509/client-auth.ts). */
+const CERTIFICATE_ATTRIBUTES: readonly string[] = Object.values(CLIENT_CERT_KEYS);
+
+/** How a client authenticates, as oidc-provider metadata. */
+function authentication(c: ClientRecord): AdapterPayload {
+  if (c.publicClient) return { token_endpoint_auth_method: "none" };
+  if (c.tokenEndpointAuthMethod === "tls_client_auth") {
+    const attributes = Object.fromEntries(Object.entries(c.attributes).filter(([k]) => CERTIFICATE_ATTRIBUTES.includes(k)));
+    const rule = parseClientCertificateRule(attributes);
+    const value = attributes[rule.property] ?? attributes[CLIENT_CERT_KEYS.subjectDn];
+    return { token_endpoint_auth_method: "tls_client_auth", [rule.property]: value, [CERTIFICATE_METADATA]: attributes };
+  }
+  if (c.tokenEndpointAuthMethod === "self_signed_tls_client_auth") {
+    // Each certificate as a JWK with its x5c: oidc-provider matches the presented certificate's SHA-256 against them.
+    const keys = selfSignedCertificates({ jwks: c.jwks ?? undefined, attributes: c.attributes }).map((cert) => {
+      const x = new X509Certificate(cert.der);
+      return { ...x.publicKey.export({ format: "jwk" }), x5c: [cert.base64] };
+    });
+    return { token_endpoint_auth_method: "self_signed_tls_client_auth", jwks: { keys } };
+  }
+  // The hash stands where oidc-provider expects the secret; compareClientSecret below knows it is a hash.
+  return { token_endpoint_auth_method: c.tokenEndpointAuthMethod, client_secret: c.secretHash ?? "-no-secret-" };
+}
+
+/**
+ * Keycloak's tls.client.certificate.bound.access.tokens; absent: bound for clients that authenticate with a
+ * certificate (RFC 8705 §3), not for the others.
+ */
+export function boundTokens(c: ClientRecord): boolean {
+  const v = c.attributes["tls.client.certificate.bound.access.tokens"];
+  return v === undefined ? c.clientAuthenticatorType === "client-x509" : v === "true";
+}
 
 /** Scopes a client receives without asking (Keycloak's default client scopes) and may ask for (optional ones). */
 export interface ClientScopes {
@@ -25,10 +61,8 @@ export function toClientMetadata(c: ClientRecord, realm: Realm): AdapterPayload 
   return {
     client_id: c.clientId,
     ...(c.name && { client_name: c.name }),
-    ...(c.publicClient
-      ? { token_endpoint_auth_method: "none" }
-      // The hash stands where oidc-provider expects the secret; compareClientSecret below knows it is a hash.
-      : { token_endpoint_auth_method: c.tokenEndpointAuthMethod, client_secret: c.secretHash ?? "-no-secret-" }),
+    ...authentication(c),
+    tls_client_certificate_bound_access_tokens: boundTokens(c),
     application_type: custom ? "native" : "web",
     grant_types: [...grants],
     response_types: code ? ["code"] : [],
@@ -49,6 +83,7 @@ export const EXTRA_CLIENT_METADATA = [
   "x509idp:optional_scopes",
   "x509idp:web_origins",
   FORMAT_METADATA,
+  CERTIFICATE_METADATA,
 ] as const;
 
 /** Keycloak's webOrigins: "+" means the origins of the redirect URIs, "*" any origin. */

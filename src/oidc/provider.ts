@@ -5,6 +5,7 @@
 import type { KoaContextWithOIDC, Configuration, Client, ErrorOut } from "oidc-provider";
 import { Provider, errors } from "oidc-provider";
 import type { Context } from "koa";
+import type { X509Certificate } from "node:crypto";
 import type { Prisma } from "../db/database.ts";
 import { SETTLE_TIMEOUT_MS, type DurableEvents, type EventType } from "../events/event-store.ts";
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from "../db/unavailable.ts";
@@ -22,8 +23,9 @@ import { prismaAdapter } from "./adapter.ts";
 import { AccessTokenJwts, aliasStructuredTokens, issueJwtAccessTokens } from "./access-tokens.ts";
 import { cachedClients } from "./client-cache.ts";
 import { compareHashedSecret, EXTRA_CLIENT_METADATA, toClientMetadata } from "./clients.ts";
+import { CertificateClients } from "./certificate-clients.ts";
 import { redirectUriMatches } from "../realms/redirect-uri.ts";
-import { loginErrorRecorded, PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
+import { loginErrorRecorded, markLoginErrorRecorded, PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
 import type { PrivateJwk } from "./keys.ts";
 import { clientScopes, grantedScopes } from "./scopes.ts";
 import type { ClientCertificates } from "../http/client-certificate.ts";
@@ -101,6 +103,11 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   const message = (ctx: KoaContextWithOIDC, key: string) => views.message(key, ctx.get("accept-language"));
   const issuer = `${deps.publicUrl}${base}`;
   const jwts = new AccessTokenJwts(issuer, keys.signing, realm.defaultSignatureAlgorithm);
+  // Clients that authenticate with a certificate (certificate-clients.ts); their chains are validated only in realms
+  // that have such clients (the provider is rebuilt when clients change).
+  const certificateClients = (await clients.hasCertificateClients(realm.id))
+    ? new CertificateClients({ x509, revocation: deps.revocation, certificates: deps.certificates, events, log, realm })
+    : undefined;
 
   const configuration: Configuration = {
     adapter: prismaAdapter(db, realm.id, cachedClients(async (clientId) => {
@@ -116,7 +123,7 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     claims: JSON.parse(JSON.stringify(CLAIMS)) as Configuration["claims"],
     // Keycloak puts the profile and e-mail claims into the ID token as well as userinfo.
     conformIdTokenClaims: false,
-    clientAuthMethods: ["client_secret_basic", "client_secret_post", "none"],
+    clientAuthMethods: ["client_secret_basic", "client_secret_post", "tls_client_auth", "self_signed_tls_client_auth", "none"],
     enabledJWA: { idTokenSigningAlgValues: ["ES256", "RS256"], userinfoSigningAlgValues: ["ES256", "RS256"] },
     extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA] },
     cookies: {
@@ -137,8 +144,17 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
       introspection: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      // Tokens of a certificate login are bound to the certificate (RFC 8705 §3): userinfo and refresh check it.
-      mTLS: { enabled: true, certificateBoundAccessTokens: true, getCertificate: (ctx) => deps.certificates.x509(ctx.req) },
+      // Client authentication by certificate (RFC 8705 §2, certificate-clients.ts), and tokens bound to the certificate
+      // (§3): of a certificate login, and of every grant of a client with bound tokens; every resource checks it.
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: (ctx) => deps.certificates.x509(ctx.req),
+        certificateAuthorized: (ctx) => certificateClients?.authorized(ctx) ?? false,
+        certificateSubjectMatches: (ctx) => certificateClients?.subjectMatches(ctx) ?? false,
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => htmlPage(ctx, views, realm, "logout", message(ctx, "logoutConfirmTitle"), { form }),
@@ -249,6 +265,43 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
 
   provider.use(aliasStructuredTokens([ROUTES.introspection, ROUTES.revocation]));
 
+  // Certificate clients: the chain is validated before oidc-provider authenticates the client (its hooks are
+  // synchronous); afterwards a refusal names its class. Keycloak's answers for a bound-token client without its
+  // certificate (keycloak-oidc.md §2) replace oidc-provider's.
+  const clientAuthPaths = new Set([ROUTES.token, ROUTES.introspection, ROUTES.revocation, ROUTES.pushed_authorization_request] as string[]);
+  provider.use(async (ctx, next) => {
+    if (certificateClients && ctx.method === "POST" && clientAuthPaths.has(ctx.path)) await certificateClients.prepare(ctx.req);
+    await next();
+    if (certificateClients && ctx.status === 401) certificateClients.answer(ctx as unknown as KoaContextWithOIDC);
+    const keycloak = bindingErrors.get(ctx.req);
+    if (keycloak && ctx.status >= 400) {
+      ctx.status = keycloak.status;
+      ctx.body = keycloak.body;
+    }
+  });
+  const bindingErrors = new WeakMap<object, { status: number; body: { error: string; error_description: string } }>();
+  const REFRESH_BINDING = "Client certificate missing, or its thumbprint and one in the refresh token did NOT match";
+  const keycloakBindingError = (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => {
+    const detail = (err as { error_detail?: string }).error_detail;
+    if (detail !== "mutual TLS client certificate not provided" && detail !== "failed x5t#S256 verification") return;
+    const refresh = ctx.oidc?.params?.grant_type === "refresh_token";
+    bindingErrors.set(ctx.req, refresh
+      ? { status: 401, body: { error: "unauthorized_client", error_description: REFRESH_BINDING } }
+      : { status: 400, body: { error: "invalid_request", error_description: "Client Certification missing for MTLS HoK Token Binding" } });
+  };
+  // A refresh token of a client with bound tokens is bound to the certificate of the request that got it, whatever
+  // the client's authentication (oidc-provider binds only public clients' ones): a refresh needs that certificate
+  // again, as in Keycloak.
+  const saveRefreshToken = provider.RefreshToken.prototype.save;
+  provider.RefreshToken.prototype.save = function (this: InstanceType<Provider["RefreshToken"]>, ...args: unknown[]) {
+    const client = (this as unknown as { client?: Client }).client;
+    if (!this["x5t#S256"] && client?.tlsClientCertificateBoundAccessTokens) {
+      const cert = Provider.ctx && deps.certificates.x509(Provider.ctx.req);
+      if (cert) (this as unknown as { setThumbprint(prop: "x5t", cert: X509Certificate): void }).setThumbprint("x5t", cert);
+    }
+    return (saveRefreshToken as (...a: unknown[]) => Promise<string>).apply(this, args);
+  };
+
   provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, directory, guard, events, x509, revocation: deps.revocation, log, certificates: deps.certificates })), [...PASSWORD_GRANT_PARAMS]);
 
   // Keycloak applies a client's default scopes to every request; oidc-provider only issues what was asked for, so
@@ -301,11 +354,18 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   });
   provider.on("grant.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => {
     const gty = ctx.oidc?.params?.grant_type as string | undefined;
+    keycloakBindingError(ctx, err);
+    // A certificate client's failed authentication records its own CLIENT_LOGIN_ERROR, with the certificate.
+    if (certificateClients?.failed(ctx, err)) markLoginErrorRecorded(ctx);
     deps.metrics?.tokenRequest(realm.name, gty, err.error);
     const t = gty ? GRANT_EVENTS[gty] : undefined;
     // The password grant (with a certificate too) records its own, more precise, LOGIN_ERROR.
     if (t && !loginErrorRecorded(ctx)) record(t[1], ctx, err.error);
   });
+  const clientAuthFailed = (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => void certificateClients?.failed(ctx, err);
+  provider.on("introspection.error", clientAuthFailed);
+  provider.on("revocation.error", clientAuthFailed);
+  provider.on("pushed_authorization_request.error", clientAuthFailed);
   provider.on("end_session.success", (ctx: KoaContextWithOIDC) => record("LOGOUT", ctx));
   provider.on("end_session.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => record("LOGOUT_ERROR", ctx, err.error));
   provider.on("authorization.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => record("LOGIN_ERROR", ctx, err.error));

@@ -1,6 +1,6 @@
 // OAuth clients of a realm, as plain objects; the only module that reads or writes the Client table.
-import type { Tx } from "../db/database.ts";
-import type { AccessTokenFormat, ClientRepresentation } from "../admin/representation.ts";
+import { DbNull, type Tx } from "../db/database.ts";
+import { isCertificateClient, type AccessTokenFormat, type ClientAuthMethod, type ClientRepresentation } from "../admin/representation.ts";
 
 export interface ClientRecord {
   id: string;
@@ -10,7 +10,12 @@ export interface ClientRecord {
   enabled: boolean;
   publicClient: boolean;
   secretHash: string | null;
-  tokenEndpointAuthMethod: "client_secret_basic" | "client_secret_post" | "none";
+  tokenEndpointAuthMethod: ClientAuthMethod | "none";
+  clientAuthenticatorType: "client-secret" | "client-x509";
+  /** Keycloak's client attributes other than access.token.format (certificate authentication, bound tokens). */
+  attributes: Record<string, string>;
+  /** RFC 7591 jwks of a self_signed_tls_client_auth client. */
+  jwks: ClientRepresentation["jwks"] | null;
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   webOrigins: string[];
@@ -29,8 +34,19 @@ type Row = Awaited<ReturnType<Tx["client"]["findFirstOrThrow"]>>;
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
+const stringMap = (v: unknown): Record<string, string> =>
+  v !== null && typeof v === "object" && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === "string"))
+    : {};
+
+function method(r: Row): ClientRecord["tokenEndpointAuthMethod"] {
+  const m = r.tokenEndpointAuthMethod;
+  if (r.publicClient) return "none";
+  if (r.clientAuthenticatorType === "client-x509") return m === "self_signed_tls_client_auth" ? m : "tls_client_auth";
+  return m === "client_secret_post" ? m : "client_secret_basic";
+}
+
 function toRecord(r: Row): ClientRecord {
-  const method = r.tokenEndpointAuthMethod;
   return {
     id: r.id,
     realmId: r.realmId,
@@ -39,7 +55,10 @@ function toRecord(r: Row): ClientRecord {
     enabled: r.enabled,
     publicClient: r.publicClient,
     secretHash: r.secretHash,
-    tokenEndpointAuthMethod: r.publicClient ? "none" : method === "client_secret_post" ? "client_secret_post" : "client_secret_basic",
+    tokenEndpointAuthMethod: method(r),
+    clientAuthenticatorType: !r.publicClient && r.clientAuthenticatorType === "client-x509" ? "client-x509" : "client-secret",
+    attributes: stringMap(r.attributes),
+    jwks: r.jwks !== null && typeof r.jwks === "object" ? (r.jwks as unknown as ClientRecord["jwks"]) : null,
     redirectUris: strings(r.redirectUris),
     postLogoutRedirectUris: strings(r.postLogoutRedirectUris),
     webOrigins: strings(r.webOrigins),
@@ -56,12 +75,18 @@ function toRecord(r: Row): ClientRecord {
 }
 
 function columns(c: ClientRepresentation) {
+  const certificate = isCertificateClient(c);
+  const { "access.token.format": _format, ...attributes } = c.attributes ?? {};
+  const kept = Object.fromEntries(Object.entries(attributes).filter((e): e is [string, string] => e[1] !== undefined));
   return {
     clientId: c.clientId,
     name: c.name ?? null,
     enabled: c.enabled,
     publicClient: c.publicClient,
-    tokenEndpointAuthMethod: c.publicClient ? "none" : (c.tokenEndpointAuthMethod ?? "client_secret_basic"),
+    tokenEndpointAuthMethod: c.publicClient ? "none" : (c.tokenEndpointAuthMethod ?? (certificate ? "tls_client_auth" : "client_secret_basic")),
+    clientAuthenticatorType: certificate ? "client-x509" : "client-secret",
+    attributes: Object.keys(kept).length > 0 ? kept : DbNull,
+    jwks: c.jwks ? (JSON.parse(JSON.stringify(c.jwks)) as Record<string, never>) : DbNull,
     redirectUris: c.redirectUris,
     postLogoutRedirectUris: c.postLogoutRedirectUris,
     webOrigins: c.webOrigins,
@@ -84,8 +109,9 @@ export function toClientRepresentation(c: ClientRecord): ClientRepresentation & 
     enabled: c.enabled,
     publicClient: c.publicClient,
     ...(c.secretHash !== null && { secretHash: c.secretHash }),
-    clientAuthenticatorType: "client-secret",
-    ...(!c.publicClient && { tokenEndpointAuthMethod: c.tokenEndpointAuthMethod === "client_secret_post" ? "client_secret_post" : "client_secret_basic" }),
+    clientAuthenticatorType: c.clientAuthenticatorType,
+    ...(c.tokenEndpointAuthMethod !== "none" && { tokenEndpointAuthMethod: c.tokenEndpointAuthMethod }),
+    ...(c.jwks !== null && { jwks: c.jwks }),
     redirectUris: c.redirectUris,
     postLogoutRedirectUris: c.postLogoutRedirectUris,
     webOrigins: c.webOrigins,
@@ -96,7 +122,7 @@ export function toClientRepresentation(c: ClientRecord): ClientRepresentation & 
     defaultClientScopes: c.defaultClientScopes as ClientRepresentation["defaultClientScopes"],
     optionalClientScopes: c.optionalClientScopes as ClientRepresentation["optionalClientScopes"],
     ...(c.idTokenSignedResponseAlg !== null && { idTokenSignedResponseAlg: c.idTokenSignedResponseAlg }),
-    attributes: { "access.token.format": c.accessTokenFormat },
+    attributes: { ...c.attributes, "access.token.format": c.accessTokenFormat },
   };
 }
 
@@ -132,6 +158,11 @@ export class ClientStore {
   async update(id: string, c: ClientRepresentation, secretHash: string | null | undefined): Promise<ClientRecord> {
     const data = { ...columns(c), ...(secretHash !== undefined && { secretHash }) };
     return toRecord(await this.#db.client.update({ where: { id }, data }));
+  }
+
+  /** Whether any client of the realm authenticates with a certificate (certificate-clients.ts runs only then). */
+  async hasCertificateClients(realmId: string): Promise<boolean> {
+    return (await this.#db.client.count({ where: { realmId, clientAuthenticatorType: "client-x509", enabled: true } })) > 0;
   }
 
   async setSecretHash(id: string, secretHash: string): Promise<void> {

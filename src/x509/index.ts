@@ -25,3 +25,5 @@ export { Crl, parseCrl, CrlError } from "./revocation/crl.ts";
 export { FetchError, fetchRule, type HttpClient, type LdapClient, type FetchLimits } from "./revocation/fetch.ts";
 export { auditIdentity, authenticateCertificate, certificateAudit, failureDetails, type CertificateLoginOutcome, type CertificateLoginFailure, type CertificateLoginSuccess, type CertificateLoginDeps, type NewUserFromCertificate } from "./authenticator.ts";
 export { createLookup, LOOKUP_IDS, LOOKUP_OPTIONS, MAX_CHAIN_LENGTH, MAX_HEADER_BYTES, type LookupId, type CertificateLookup, type HeaderFields, type LookupResult, type LookupErrorCode } from "./lookup/index.ts";
+export { CLIENT_CERT_KEYS, SUBJECT_KEYS, SUBJECT_LABEL, canonicalIp, issuerAllowed, parseClientCertificateRule, subjectMatches, type ClientCertificateRule, type SubjectRule } from "./client-auth.ts";
+export { nameMatches, parseWrittenDn, type WrittenDn, type DnComparison } from "./dn-match.ts";

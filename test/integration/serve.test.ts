@@ -94,7 +94,7 @@ describe("x509-idp serve", () => {
     dbs.push(db);
     const first = await runCli(db, ["migrate"]);
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout).applied).toEqual([expect.stringMatching(/^\d{14}_init$/), expect.stringMatching(/^\d{14}_realm_x509$/), expect.stringMatching(/^\d{14}_ldap_federation$/), expect.stringMatching(/^\d{14}_brute_force_policy$/), expect.stringMatching(/^\d{14}_signing_key_per_algorithm$/), expect.stringMatching(/^\d{14}_client_access_token_format$/), expect.stringMatching(/^\d{14}_drop_unused_user_code_index$/)]);
+    expect(JSON.parse(first.stdout).applied).toEqual([expect.stringMatching(/^\d{14}_init$/), expect.stringMatching(/^\d{14}_realm_x509$/), expect.stringMatching(/^\d{14}_ldap_federation$/), expect.stringMatching(/^\d{14}_brute_force_policy$/), expect.stringMatching(/^\d{14}_signing_key_per_algorithm$/), expect.stringMatching(/^\d{14}_client_access_token_format$/), expect.stringMatching(/^\d{14}_drop_unused_user_code_index$/), expect.stringMatching(/^\d{14}_client_certificate_auth$/)]);
     const second = await runCli(db, ["migrate"]);
     expect(JSON.parse(second.stdout)).toEqual({ applied: [] });
   });

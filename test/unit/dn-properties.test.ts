@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { legacyDn, renderDn, rfc2253Dn, rfc2253Text } from "../../src/x509/dn.ts";
-import { parseDn, type ParsedAva } from "../helpers/dn-parse.ts";
+import { parseDn, type ParsedAva } from "../../src/x509/dn-parse.ts";
 import { decodeName, type Ava } from "../../src/x509/name.ts";
 import { ATTR } from "../../src/x509/oids.ts";
 import { jdkString } from "../../src/x509/strings.ts";

@@ -122,6 +122,10 @@ export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps 
     if (!username) throw grantError("invalid_request", "Missing parameter: username");
     if (!password) throw grantError("invalid_request", "Missing parameter: password");
 
+    // A client with certificate-bound tokens gets them from this grant too (Keycloak's check and answer).
+    const boundTo = ctx.oidc.client?.tlsClientCertificateBoundAccessTokens ? all.certificates.x509(ctx.req) : undefined;
+    if (ctx.oidc.client?.tlsClientCertificateBoundAccessTokens && !boundTo) throw grantError("invalid_request", "Client Certification missing for MTLS HoK Token Binding");
+
     const outcome = await authenticatePassword({ users: directory, guard }, realm, username, password, ctx.ip);
     if (outcome.kind === "failure") {
       events.record({
@@ -137,7 +141,7 @@ export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps 
       if (outcome.error === "directory_unavailable") throw grantError("temporarily_unavailable", DESCRIPTION[outcome.error], 503);
       throw grantError("invalid_grant", DESCRIPTION[outcome.error]);
     }
-    const { result: { scope, body }, writes } = await collectWrites(() => issueDirectGrantTokens(provider, ctx, outcome.user, ["pwd"]));
+    const { result: { scope, body }, writes } = await collectWrites(() => issueDirectGrantTokens(provider, ctx, outcome.user, ["pwd"], boundTo));
     await events.commit({
       ...base,
       type: "LOGIN",

@@ -1,7 +1,7 @@
 // A compiled pattern and its matcher: Java's depth-first backtracking search, memoised so that no state is explored
 // twice. That gives exactly Java's Matcher.find() result (same search order) in time proportional to input length ×
 // program size whatever the pattern — no catastrophic backtracking. Matching is case-insensitive the way Java's
-// CASE_INSENSITIVE is: ASCII letters only.
+// CASE_INSENSITIVE is (ASCII letters only), unless the pattern is compiled case-sensitive.
 import { parse, type CharClass, type Node } from "./syntax.ts";
 
 const CHAR = 0;
@@ -231,10 +231,10 @@ function inRanges(ranges: number[], c: number): boolean {
   return false;
 }
 
-function classMatches(cls: CharClass, c: number): boolean {
+function classMatches(cls: CharClass, c: number, fold: boolean): boolean {
   let hit = inRanges(cls.ranges, c);
   // Java's CASE_INSENSITIVE (without UNICODE_CASE) folds ASCII letters only.
-  if (!hit && ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) hit = inRanges(cls.ranges, c ^ 0x20);
+  if (!hit && fold && ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) hit = inRanges(cls.ranges, c ^ 0x20);
   return hit !== cls.negated;
 }
 
@@ -269,9 +269,14 @@ export class Pattern {
   readonly groupCount: number;
   readonly #prog: Program;
   readonly #closedForm: ((s: string) => Match) | undefined;
+  readonly #fold: boolean;
 
-  /** `specialise: false` always runs the general engine (tests compare the two). */
-  constructor(source: string, options: { specialise?: boolean } = {}) {
+  /**
+   * `specialise: false` always runs the general engine (tests compare the two). `caseSensitive`: without Java's
+   * CASE_INSENSITIVE (Keycloak's client-x509 compiles its subject DN pattern without flags).
+   */
+  constructor(source: string, options: { specialise?: boolean; caseSensitive?: boolean } = {}) {
+    this.#fold = options.caseSensitive !== true;
     const { node, groups } = parse(source);
     this.source = source;
     this.groupCount = groups;
@@ -302,6 +307,7 @@ export class Pattern {
   find(input: string): Match | undefined {
     if (this.#closedForm) return this.#closedForm(input);
     const { op, x, y, z, classes, slots, enclosing, depth } = this.#prog;
+    const fold = this.#fold;
     const cps: number[] = [];
     const offsets: number[] = [];
     for (let i = 0; i < input.length; ) {
@@ -366,7 +372,7 @@ export class Pattern {
           switch (op[pc]) {
             case CHAR: {
               const c = cps[pos];
-              if (c !== undefined && classMatches(classes[x[pc] as number] as CharClass, c)) { pos++; pc++; } else ok = false;
+              if (c !== undefined && classMatches(classes[x[pc] as number] as CharClass, c, fold)) { pos++; pc++; } else ok = false;
               break;
             }
             case ANY: {

@@ -1,6 +1,7 @@
-// Parses a DN string back into attribute values: RFC 4514/2253 (backslash escapes, \HH byte escapes, #hex values) and
-// the RFC 1779 style of the legacy rendering (quoted values, ", " and " + " separators, OID.x.y types).
-// RDNs come back in string order (most specific first), as written.
+// Parses a DN string into attribute values: RFC 4514/2253 (backslash escapes, \HH byte escapes, #hex values) and
+// the RFC 1779 style of the legacy rendering (quoted values, ", " and " + " separators, OID.x.y types), as the JDK's
+// X500Principal(String) reads them. RDNs come back in string order (most specific first), as written. Used for DNs
+// people write down (a client's registered subject DN, a CA's DN: dn-match.ts) and by the rendering tests.
 
 export class DnSyntaxError extends Error {}
 
