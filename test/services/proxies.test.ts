@@ -1,6 +1,6 @@
 // Certificate login through real reverse proxies (keycloak-x509.md §6): Debian's nginx, HAProxy and Apache httpd
 // terminate mutual TLS and forward the certificate in a header to x509-idp's plain HTTP port, from 127.0.0.2, the only
-// address in IDP_TRUSTED_PROXIES. The direct grant (certificate-bound tokens) and the browser confirmation run through
+// address in IDP_TRUSTED_PROXIES. The direct grant (certificate-bound tokens), client credentials with tls_client_auth and the browser confirmation run through
 // each; the proxy's header replaces any the client sent; a header forged directly to x509-idp from 127.0.0.1 logs
 // nobody in.
 import { createHash } from "node:crypto";
@@ -91,6 +91,8 @@ describe.each(Object.keys(PROXIES) as (keyof typeof PROXIES)[])("through %s", (k
       clients: [
         { clientId: SCRIPT.client_id, secret: SCRIPT.client_secret, directAccessGrantsEnabled: true },
         { clientId: "webapp", secret: "webapp-secret", redirectUris: [REDIRECT] },
+        // A service that authenticates with its certificate (RFC 8705 tls_client_auth), forwarded by the proxy.
+        { clientId: "svc", clientAuthenticatorType: "client-x509", serviceAccountsEnabled: true, standardFlowEnabled: false, attributes: { "x509.subjectdn": "(.*?)CN=test-user,(.*?)" } },
       ],
       users: [
         { username: "test-user", email: "test-user@localhost" },
@@ -148,6 +150,19 @@ describe.each(Object.keys(PROXIES) as (keyof typeof PROXIES)[])("through %s", (k
     expect(done.location).toMatch(/^https:\/\/app\.example\/callback\?code=/);
     const tokens = await oidc.authorizationCodeGrant(rp, new URL(done.location as string), req.checks);
     expect(tokens.claims()).toMatchObject({ amr: ["x509"], email: "test-user@localhost" });
+  });
+
+  it("client credentials with tls_client_auth: the forwarded certificate authenticates the client and binds its token; a forged header does not", async () => {
+    const svc = form({ grant_type: "client_credentials", client_id: "svc" });
+    const ok = await viaProxy(pki.leaf).fetch(TOKEN, svc);
+    const body = (await ok.json()) as { access_token?: string };
+    expect(ok.status, JSON.stringify(body) + s.proxy.log()).toBe(200);
+    const claims = JSON.parse(Buffer.from((body.access_token as string).split(".")[1] as string, "base64url").toString()) as { cnf?: unknown };
+    expect(claims.cnf).toEqual({ "x5t#S256": thumbprint(pki.leaf) });
+    expect((await viaProxy(other).fetch(TOKEN, svc)).status).toBe(401);
+    const direct = await fetch(`http://127.0.0.1:${s.httpPort}${TOKEN}`, { ...svc, headers: s.forged });
+    expect(direct.status).toBe(401);
+    expect(await direct.json()).toEqual({ error: "invalid_client", error_description: "Client certificate missing" });
   });
 
   it("a header forged directly to x509-idp from an untrusted address logs nobody in, and is recorded", async () => {
