@@ -10,8 +10,9 @@ import { MASTER_REALM } from "./admin/realms.ts";
 import { SettingsError, type Settings } from "./config/env.ts";
 import type { Prisma } from "./db/database.ts";
 import { RealmStore } from "./realms/realm-store.ts";
+import { ClientStore } from "./realms/client-store.ts";
 import { usernameProblem } from "./users/username.ts";
-import { ensureDemoPki, type DemoPki } from "./demo/pki.ts";
+import { DEMO_SERVICE, ensureDemoPki, type DemoPki } from "./demo/pki.ts";
 import type { X509Representation } from "./admin/representation.ts";
 
 export const DEMO_REALM = "demo";
@@ -31,6 +32,8 @@ export interface BootstrapResult {
   demo?: DemoCredentials;
   /** The demo user's certificate files (when the demo realm exists). */
   demoPki?: DemoPki;
+  /** The demo realm has the demo service client (realms created before it have not, until `x509-idp demo`). */
+  demoService?: boolean;
   createdMaster: boolean;
   createdDemo: boolean;
 }
@@ -67,6 +70,14 @@ export async function ensureDemo(db: Prisma, settings: Settings): Promise<{ demo
       redirectUris: ["http://localhost:3000/*", "http://127.0.0.1:3000/*"],
       postLogoutRedirectUris: ["http://localhost:3000/*", "http://127.0.0.1:3000/*"],
       directAccessGrantsEnabled: true,
+      serviceAccountsEnabled: true,
+    }, {
+      // A script or service: client credentials with its certificate, no secret (RFC 8705 tls_client_auth).
+      clientId: DEMO_SERVICE.clientId,
+      name: "Demo service",
+      clientAuthenticatorType: "client-x509",
+      attributes: { tls_client_auth_san_uri: DEMO_SERVICE.spiffeId },
+      standardFlowEnabled: false,
       serviceAccountsEnabled: true,
     }],
     users: [{
@@ -124,6 +135,8 @@ export async function bootstrap(db: Prisma, settings: Settings): Promise<Bootstr
     if (fs.existsSync(path.join(pkiDir, `${result.demo.username}.crt`))) {
       result.demoPki = await ensureDemoPki(settings.dataDir, { username: result.demo.username, email: DEMO_EMAIL }, result.demo.password);
     }
+    const demoRealm = await realms.findByName(DEMO_REALM);
+    result.demoService = demoRealm !== undefined && (await new ClientStore(db).findByClientId(demoRealm.id, DEMO_SERVICE.clientId)) !== undefined;
   }
   return result;
 }

@@ -120,7 +120,7 @@ function program(settings: () => Settings): Command {
       const [{ ensureDemo }, { demoInstructions }, { loadTls }] = await Promise.all([import("./bootstrap.ts"), import("./cli/serve.ts"), import("./http/tls.ts")]);
       const { demo, pki } = await withServices(s, (svc) => ensureDemo(svc.db.prisma, s));
       const tls = await loadTls({ dataDir: s.dataDir, certFile: s.tlsCertFile, keyFile: s.tlsKeyFile, publicHost: new URL(s.publicUrl).hostname });
-      out(demoInstructions(s.publicUrl, tls.trustFile, demo, pki).join("\n"));
+      out(demoInstructions(s.publicUrl, tls.trustFile, demo, pki, { service: true, mtlsUrl: s.mtlsPublicUrl }).join("\n"));
     });
   cli.command("events").argument("<realm>", "realm name")
     .option("--type <type...>", "event types (LOGIN, LOGIN_ERROR, REGISTER, …; repeatable or comma-separated)")

@@ -66,7 +66,7 @@ export async function createServices(settings: Settings, log: Logger, options: S
     }
   }
   const ldap = new LdapProviders(secrets, log, events, metrics);
-  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, log, events, views, revocation, certificates, ldap, secrets, metrics }, db.changes);
+  const registry = new RealmRegistry({ db: db.prisma, publicUrl: settings.publicUrl, ...(settings.mtlsPublicUrl !== undefined && { mtlsPublicUrl: settings.mtlsPublicUrl }), log, events, views, revocation, certificates, ldap, secrets, metrics }, db.changes);
   return {
     settings,
     log,

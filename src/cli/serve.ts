@@ -2,7 +2,7 @@
 import path from "node:path";
 import { lockForServing } from "../db/sqlite-lock.ts";
 import { bootstrap, DEMO_REALM, type BootstrapResult, type DemoCredentials } from "../bootstrap.ts";
-import type { DemoPki } from "../demo/pki.ts";
+import { DEMO_SERVICE, type DemoPki } from "../demo/pki.ts";
 import type { Settings } from "../config/env.ts";
 import { startServers, type RunningServer } from "../http/server.ts";
 import { loadTls } from "../http/tls.ts";
@@ -65,18 +65,21 @@ function shellPath(file: string): string {
 export function banner(s: Started): string {
   const { settings } = s.services;
   const lines = [`x509-idp is listening on https://${settings.host}:${s.server.httpsPort}` +
-    (s.server.httpPort !== undefined ? ` and http://${settings.host}:${s.server.httpPort}` : "") + ` (public URL ${settings.publicUrl})` +
+    (s.server.httpPort !== undefined ? ` and http://${settings.host}:${s.server.httpPort}` : "") +
+    (s.server.mtlsPort !== undefined ? `, certificates on https://${settings.host}:${s.server.mtlsPort}` : "") + ` (public URL ${settings.publicUrl})` +
     (settings.workers > 1 ? ` with ${settings.workers} worker processes` : "")];
   if (s.boot.adminPassword) {
     lines.push(`Created administrator "${settings.adminUser}" in realm master; password (shown once): ${s.boot.adminPassword}`);
   }
-  if (s.boot.demo) lines.push(...demoInstructions(settings.publicUrl, s.trustFile, s.boot.demo, s.boot.demoPki));
+  if (s.boot.demo) lines.push(...demoInstructions(settings.publicUrl, s.trustFile, s.boot.demo, s.boot.demoPki, { service: s.boot.demoService === true, mtlsUrl: settings.mtlsPublicUrl }));
   return lines.join("\n");
 }
 
 /** How to use the demo realm: a password token, a certificate token (direct grant over mutual TLS), the browser. */
-export function demoInstructions(publicUrl: string, trustFile: string, d: DemoCredentials, pki: DemoPki | undefined): string[] {
+export function demoInstructions(publicUrl: string, trustFile: string, d: DemoCredentials, pki: DemoPki | undefined, o: { service: boolean; mtlsUrl?: string | undefined } = { service: true }): string[] {
   const token = `${publicUrl}/realms/${DEMO_REALM}/protocol/openid-connect/token`;
+  // Requests with a client certificate go to the certificate listener when there is one (RFC 8705 §5).
+  const mtlsToken = `${o.mtlsUrl ?? publicUrl}/realms/${DEMO_REALM}/protocol/openid-connect/token`;
   const lines = [
     `Get a token from the ${DEMO_REALM} realm with a password:`,
     `  curl -s --cacert ${shellPath(trustFile)} ${token} \\`,
@@ -86,11 +89,18 @@ export function demoInstructions(publicUrl: string, trustFile: string, d: DemoCr
   if (pki) {
     lines.push(
       `or with the ${d.username} user's client certificate (no password):`,
-      `  curl -s --cacert ${shellPath(trustFile)} --cert ${shellPath(pki.certFile)} --key ${shellPath(pki.keyFile)} ${token} \\`,
+      `  curl -s --cacert ${shellPath(trustFile)} --cert ${shellPath(pki.certFile)} --key ${shellPath(pki.keyFile)} ${mtlsToken} \\`,
       `    -d grant_type=password -d client_id=${d.clientId} -d client_secret=${d.clientSecret} -d scope=openid`,
       `In a browser, import ${shellPath(pki.p12File)} (password ${d.password}) and trust ${shellPath(trustFile)}, then open`,
       `  ${publicUrl}/realms/${DEMO_REALM}/protocol/openid-connect/auth?client_id=${d.clientId}&response_type=code&scope=openid&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2F`,
     );
+    if (o.service) {
+      lines.push(
+        `A service gets a token with its certificate alone (client credentials, RFC 8705 tls_client_auth):`,
+        `  curl -s --cacert ${shellPath(trustFile)} --cert ${shellPath(pki.serviceCertFile)} --key ${shellPath(pki.serviceKeyFile)} ${mtlsToken} \\`,
+        `    -d grant_type=client_credentials -d client_id=${DEMO_SERVICE.clientId}`,
+      );
+    }
   }
   return lines;
 }
@@ -119,8 +129,8 @@ export async function serve(settings: Settings, log: Logger): Promise<void> {
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   started = await start(settings, log, role);
   if (!role || role.first) process.stderr.write(`${banner(started)}\n`);
-  const { httpsPort, httpPort, metricsPort } = started.server;
-  log.info({ httpsPort, httpPort, db: started.services.db.provider }, "started");
-  if (role) reportReady({ httpsPort, ...(httpPort !== undefined && { httpPort }), ...(metricsPort !== undefined && { metricsPort }) });
+  const { httpsPort, httpPort, mtlsPort, metricsPort } = started.server;
+  log.info({ httpsPort, httpPort, mtlsPort, db: started.services.db.provider }, "started");
+  if (role) reportReady({ httpsPort, ...(httpPort !== undefined && { httpPort }), ...(mtlsPort !== undefined && { mtlsPort }), ...(metricsPort !== undefined && { metricsPort }) });
   if (requested) await stop(requested);
 }

@@ -45,7 +45,7 @@ export function isPrimary(settings: Pick<Settings, "workers">): boolean {
 }
 
 type Message =
-  | { x509idp: "ready"; httpsPort: number; httpPort?: number; metricsPort?: number }
+  | { x509idp: "ready"; httpsPort: number; httpPort?: number; mtlsPort?: number; metricsPort?: number }
   | { x509idp: "changed"; realm: string }
   | { x509idp: "metrics"; id: number; contentType?: string; body?: string }
   | { x509idp: "collect"; id: number }
@@ -58,7 +58,7 @@ function send(m: Message): void {
 }
 
 /** Worker side: tells the primary that this worker listens. */
-export function reportReady(ports: { httpsPort: number; httpPort?: number; metricsPort?: number }): void {
+export function reportReady(ports: { httpsPort: number; httpPort?: number; mtlsPort?: number; metricsPort?: number }): void {
   send({ x509idp: "ready", ...ports });
 }
 

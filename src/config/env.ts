@@ -21,6 +21,12 @@ const schema = z
     IDP_HOST: z.string().default("0.0.0.0"),
     IDP_HTTPS_PORT: port.default(8443),
     IDP_HTTP_PORT: port.optional(),
+    IDP_HTTPS_CLIENT_CERT: z.enum(["request", "none"]).default("request"),
+    IDP_MTLS_PORT: port.optional(),
+    IDP_MTLS_PUBLIC_URL: z.url({ protocol: /^https$/ }).refine((v) => {
+      const u = new URL(v);
+      return u.pathname === "/" && !u.search && !u.hash && !u.username && !u.password && !v.includes("?") && !v.includes("#");
+    }, "https, host and port only (e.g. https://mtls.login.example.org): no path, query, fragment or userinfo").optional(),
     IDP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).refine((v) => {
       const u = new URL(v);
       return u.pathname === "/" && !u.search && !u.hash && !u.username && !u.password && !v.includes("?") && !v.includes("#");
@@ -67,6 +73,15 @@ export interface Settings {
   host: string;
   httpsPort: number;
   httpPort: number | undefined;
+  /** Whether the main HTTPS port asks clients for a certificate (IDP_HTTPS_CLIENT_CERT). */
+  httpsClientCert: "request" | "none";
+  /** A second HTTPS port that always asks for a client certificate (IDP_MTLS_PORT). */
+  mtlsPort: number | undefined;
+  /**
+   * Where clients reach the certificate listener (RFC 8705 mtls_endpoint_aliases; the browser's certificate login):
+   * IDP_MTLS_PUBLIC_URL, else IDP_PUBLIC_URL's host on IDP_MTLS_PORT; undefined without either.
+   */
+  mtlsPublicUrl: string | undefined;
   /** Base of every issuer: `${publicUrl}/realms/{realm}`. */
   publicUrl: string;
   tlsCertFile: string | undefined;
@@ -167,6 +182,10 @@ export function loadSettings(given: Record<string, string | undefined> = process
   if (parsed.success && parsed.data.IDP_METRICS_PORT !== undefined && [parsed.data.IDP_HTTPS_PORT, parsed.data.IDP_HTTP_PORT].includes(parsed.data.IDP_METRICS_PORT)) {
     lines.push("  IDP_METRICS_PORT: a port of its own, not IDP_HTTPS_PORT or IDP_HTTP_PORT");
   }
+  const mtls = parsed.success ? parsed.data.IDP_MTLS_PORT : undefined;
+  if (parsed.success && mtls !== undefined && mtls !== 0 && [parsed.data.IDP_HTTPS_PORT, parsed.data.IDP_HTTP_PORT, parsed.data.IDP_METRICS_PORT].includes(mtls)) {
+    lines.push("  IDP_MTLS_PORT: a port of its own, not IDP_HTTPS_PORT, IDP_HTTP_PORT or IDP_METRICS_PORT");
+  }
   const memory = /^file::memory:/.test(picked.DATABASE_URL ?? "");
   if (parsed.success && memory && parsed.data.IDP_WORKERS !== undefined && parsed.data.IDP_WORKERS !== 1) {
     lines.push("  IDP_WORKERS: an in-memory database (DATABASE_URL=file::memory:) is each process's own: one worker only");
@@ -177,13 +196,23 @@ export function loadSettings(given: Record<string, string | undefined> = process
   const cores = os.availableParallelism();
   const workers = memory ? 1 : e.IDP_WORKERS === "auto" ? cores : (e.IDP_WORKERS ?? (optional(env.NODE_ENV) === "production" ? cores : 1));
   const defaultPublic = e.IDP_HTTPS_PORT === 443 ? "https://localhost" : `https://localhost:${e.IDP_HTTPS_PORT}`;
+  const publicUrl = new URL(e.IDP_PUBLIC_URL ?? defaultPublic).origin;
+  const mtlsOnPort = () => {
+    const u = new URL(publicUrl);
+    u.protocol = "https:";
+    u.port = String(e.IDP_MTLS_PORT);
+    return u.origin;
+  };
   return {
     dataDir,
     databaseUrl: e.DATABASE_URL ?? `file:${path.join(dataDir, "idp.db")}`,
     host: e.IDP_HOST,
     httpsPort: e.IDP_HTTPS_PORT,
     httpPort: e.IDP_HTTP_PORT,
-    publicUrl: new URL(e.IDP_PUBLIC_URL ?? defaultPublic).origin,
+    httpsClientCert: e.IDP_HTTPS_CLIENT_CERT,
+    mtlsPort: e.IDP_MTLS_PORT,
+    mtlsPublicUrl: e.IDP_MTLS_PUBLIC_URL !== undefined ? new URL(e.IDP_MTLS_PUBLIC_URL).origin : e.IDP_MTLS_PORT !== undefined ? mtlsOnPort() : undefined,
+    publicUrl,
     tlsCertFile: e.IDP_TLS_CERT,
     tlsKeyFile: e.IDP_TLS_KEY,
     adminUser: e.IDP_ADMIN_USER.toLowerCase(),

@@ -5,6 +5,7 @@ import path from "node:path";
 import Koa, { type Context, type Next } from "koa";
 import { SETTLE_TIMEOUT_MS, type DurableEvents } from "../events/event-store.ts";
 import type { Services } from "../services.ts";
+import type { Settings } from "../config/env.ts";
 import { adminRoutes } from "./admin.ts";
 import { PROVIDER_BODY_LIMIT } from "./body.ts";
 import { errorHandler, HttpError, notFound } from "./errors.ts";
@@ -123,9 +124,18 @@ export function createApp(services: Services): Koa {
   const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation, ldap: services.ldap, certificates: services.certificates });
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));
-  const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events, revocation: services.revocation, log: services.log, certificates: services.certificates });
+  const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events, revocation: services.revocation, log: services.log, certificates: services.certificates, certificateOrigin: certificateOrigin(services.settings) });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods({ throw: true }));
   app.use(realmDispatch(services));
   return app;
+}
+
+/**
+ * Where the browser's certificate login goes when the main port does not ask for certificates: the certificate
+ * listener, if it is on IDP_PUBLIC_URL's host name (cookies are shared across ports, not across host names).
+ */
+export function certificateOrigin(settings: Settings): string | undefined {
+  if (settings.mtlsPublicUrl === undefined) return undefined;
+  return new URL(settings.mtlsPublicUrl).hostname === new URL(settings.publicUrl).hostname ? settings.mtlsPublicUrl : undefined;
 }

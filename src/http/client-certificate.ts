@@ -63,6 +63,8 @@ export class ClientCertificates {
   readonly #byRequest = new WeakMap<IncomingMessage, Presented>();
   readonly #x509 = new WeakMap<Certificate, X509Certificate>();
   readonly #chainsByLeaf = new Lru<string, Buffer[]>(10_000);
+  /** Connections of a listener that does not ask for certificates (IDP_HTTPS_CLIENT_CERT=none). */
+  readonly #notAsked = new WeakSet<TLSSocket>();
 
   constructor(lookup: CertificateLookup | undefined) {
     this.#lookup = lookup;
@@ -78,6 +80,21 @@ export class ClientCertificates {
     if (socket.isSessionReused()) return;
     const p = this.#peer(socket);
     if (p && p.ders.length > 1) this.#chainsByLeaf.set(p.leafKey, [...p.ders]);
+  }
+
+  /** Called for every connection of a listener that does not ask clients for a certificate. */
+  noCertificateAsked(socket: TLSSocket): void {
+    this.#notAsked.add(socket);
+  }
+
+  /**
+   * Whether this request could have brought a certificate: over TLS on a listener that asks for one, or from a
+   * trusted proxy when a lookup reads its header. False on the main port with IDP_HTTPS_CLIENT_CERT=none (the
+   * browser's certificate login then moves to the certificate listener).
+   */
+  couldPresent(req: IncomingMessage): boolean {
+    if (this.#lookup && originOf(req).trustedProxy) return true;
+    return req.socket instanceof TLSSocket && !this.#notAsked.has(req.socket);
   }
 
   #peer(socket: TLSSocket): PeerChain | undefined {

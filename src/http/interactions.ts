@@ -34,6 +34,11 @@ export interface InteractionDeps {
   revocation: RevocationChecker;
   log: Logger;
   certificates: ClientCertificates;
+  /**
+   * The certificate listener's origin when the browser's certificate login moves there (IDP_MTLS_PORT on
+   * IDP_PUBLIC_URL's host name, which shares its cookies); undefined: it stays where it is.
+   */
+  certificateOrigin?: string | undefined;
 }
 
 type Details = Awaited<ReturnType<RealmRuntime["provider"]["interactionDetails"]>>;
@@ -251,6 +256,13 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   router.get("/", async (ctx) => {
     const { runtime, details, uid } = await load(ctx);
     if (details.prompt.name === "login") {
+      // This listener does not ask for certificates: the certificate step happens on the one that does, and its
+      // pages lead back here (their forms post to the same origin; the login's end redirects to IDP_PUBLIC_URL).
+      if (runtime.x509.browser.enabled && deps.certificateOrigin && !deps.certificates.couldPresent(ctx.req)) {
+        ctx.status = 303;
+        ctx.redirect(`${deps.certificateOrigin}${ctx.originalUrl}`);
+        return;
+      }
       if (await certificateStep(ctx, runtime, details, uid)) return;
       return loginPage(ctx, runtime, uid, { username: String(details.params.login_hint ?? "") });
     }

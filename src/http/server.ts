@@ -1,6 +1,8 @@
-// HTTPS (always) and plain HTTP (optional, for a TLS-terminating proxy in front). The HTTPS server asks every
-// client for a certificate but accepts connections without one: the X.509 authenticator decides later, per realm
-// and per request, what a certificate means.
+// HTTPS (always), plain HTTP (optional, for a TLS-terminating proxy in front) and a certificate listener (optional,
+// IDP_MTLS_PORT). An HTTPS server that asks clients for a certificate accepts connections without one: the X.509
+// authenticator decides later, per realm and per request, what a certificate means. With IDP_HTTPS_CLIENT_CERT=none
+// the main port does not ask (browsers do not prompt on the login page) and certificates reach x509-idp on the
+// certificate listener only.
 import https from "node:https";
 import http from "node:http";
 import type net from "node:net";
@@ -18,6 +20,8 @@ import type { TlsMaterial } from "./tls.ts";
 export interface RunningServer {
   httpsPort: number;
   httpPort: number | undefined;
+  /** IDP_MTLS_PORT's server, when configured. */
+  mtlsPort: number | undefined;
   /** IDP_METRICS_PORT's server, when configured. */
   metricsPort: number | undefined;
   /**
@@ -139,24 +143,38 @@ export async function startServers(services: Services, tls: TlsMaterial, o: { ho
   const maxHeaderSize = services.certificates.headers.length > 0 ? 64 * 1024 : undefined;
 
   const c = settings.connections;
-  const secure = https.createServer({
-    key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(maxHeaderSize && { maxHeaderSize }),
-    handshakeTimeout: c.handshakeTimeoutMs, connectionsCheckingInterval: CHECK_EVERY_MS,
-  }, callback);
-  tune(secure, c);
   const limit = connectionLimit(c.maxPerAddress, settings.trustedProxies, log, () => services.metrics.connectionRefused());
-  secure.on("connection", limit);
-  // A connection's client certificate is read once (http/client-certificate.ts): it must not change underneath.
-  secure.on("secureConnection", (socket) => {
-    socket.disableRenegotiation();
-    services.certificates.rememberChain(socket);
-  });
-  // A TLS handshake that fails (a scanner, a client that rejects our certificate) is not an application error.
-  secure.on("tlsClientError", (err) => log.debug({ err: err.message }, "TLS handshake failed"));
+  const httpsServer = (requestCert: boolean) => {
+    const server = https.createServer({
+      key: tls.key, cert: tls.cert, requestCert, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(maxHeaderSize && { maxHeaderSize }),
+      handshakeTimeout: c.handshakeTimeoutMs, connectionsCheckingInterval: CHECK_EVERY_MS,
+    }, callback);
+    tune(server, c);
+    server.on("connection", limit);
+    // A connection's client certificate is read once (http/client-certificate.ts): it must not change underneath.
+    server.on("secureConnection", (socket) => {
+      socket.disableRenegotiation();
+      if (requestCert) services.certificates.rememberChain(socket);
+      else services.certificates.noCertificateAsked(socket);
+    });
+    // A TLS handshake that fails (a scanner, a client that rejects our certificate) is not an application error.
+    server.on("tlsClientError", (err) => log.debug({ err: err.message }, "TLS handshake failed"));
+    return server;
+  };
+  const secure = httpsServer(settings.httpsClientCert === "request");
   const httpsPort = await listen(secure, settings.httpsPort, settings.host, "IDP_HTTPS_PORT");
   servers.push(secure);
 
   const closeAll = () => Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  let mtlsPort: number | undefined;
+  if (settings.mtlsPort !== undefined) {
+    const certificates = httpsServer(true);
+    mtlsPort = await listen(certificates, settings.mtlsPort, settings.host, "IDP_MTLS_PORT").catch(async (e: unknown) => {
+      await closeAll();
+      throw e;
+    });
+    servers.push(certificates);
+  }
   let httpPort: number | undefined;
   if (settings.httpPort !== undefined) {
     const plain = http.createServer({ ...(maxHeaderSize && { maxHeaderSize }), connectionsCheckingInterval: CHECK_EVERY_MS }, callback);
@@ -190,6 +208,7 @@ export async function startServers(services: Services, tls: TlsMaterial, o: { ho
   return {
     httpsPort,
     httpPort,
+    mtlsPort,
     metricsPort,
     async shutdown({ delayMs, timeoutMs }) {
       lifecycle.beginDrain();

@@ -38,6 +38,8 @@ import type { Metrics } from "../metrics.ts";
 export interface RealmProviderDeps {
   db: Prisma;
   publicUrl: string;
+  /** The certificate listener's public URL (IDP_MTLS_PUBLIC_URL / IDP_MTLS_PORT): discovery's mtls_endpoint_aliases. */
+  mtlsPublicUrl?: string;
   log: Logger;
   events: DurableEvents;
   views: Views;
@@ -163,6 +165,18 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
       },
     },
     interactions: { url: (_ctx, interaction) => `${base}/login-actions/${interaction.uid}` },
+    // RFC 8705 §5: where a client doing mutual TLS sends its requests, when certificates have a listener of their own.
+    ...(deps.mtlsPublicUrl !== undefined && {
+      discovery: {
+        mtls_endpoint_aliases: {
+          token_endpoint: `${deps.mtlsPublicUrl}${base}${ROUTES.token}`,
+          introspection_endpoint: `${deps.mtlsPublicUrl}${base}${ROUTES.introspection}`,
+          revocation_endpoint: `${deps.mtlsPublicUrl}${base}${ROUTES.revocation}`,
+          userinfo_endpoint: `${deps.mtlsPublicUrl}${base}${ROUTES.userinfo}`,
+          pushed_authorization_request_endpoint: `${deps.mtlsPublicUrl}${base}${ROUTES.pushed_authorization_request}`,
+        },
+      },
+    }),
     // Clients that do not require consent get their scopes granted without a consent screen, as in Keycloak.
     async loadExistingGrant(ctx) {
       const client = ctx.oidc.client;

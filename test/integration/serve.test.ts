@@ -29,7 +29,7 @@ async function until(check: () => boolean, what: string, ms = 30_000): Promise<v
 }
 
 describe("x509-idp serve", () => {
-  it("prints a working curl command for the demo realm and the admin password once, and stops on SIGTERM", async () => {
+  it("prints working curl commands for the demo realm (password, user certificate, service certificate) and the admin password once, and stops on SIGTERM", async () => {
     const db = await freshDatabase();
     dbs.push(db);
     const port = await freePort();
@@ -56,6 +56,13 @@ describe("x509-idp serve", () => {
     const p12 = /import (\S+demo\.p12) \(password (\S+)\)/.exec(banner);
     const fromP12 = await sh("openssl", ["pkcs12", "-in", path.resolve(path.dirname(db.dataDir), p12?.[1] ?? ""), "-passin", `pass:${p12?.[2]}`, "-nokeys", "-clcerts"]);
     expect(fromP12.stdout).toContain("subject=CN = demo, emailAddress = demo@example.org, O = x509-idp demo");
+    // The demo service: client credentials with its certificate alone (tls_client_auth), as printed.
+    const serviceCurl = banner.slice(banner.indexOf("  curl -s --cacert", banner.indexOf("certificate alone"))).split("\n").slice(0, 2).join("\n");
+    expect(serviceCurl).toMatch(/--cert \S+demo-pki\/demo-service\.crt --key \S+demo-pki\/demo-service\.key .* \\\n\s+-d grant_type=client_credentials -d client_id=demo-service$/);
+    const service = JSON.parse((await sh("sh", ["-c", serviceCurl], { cwd: path.dirname(db.dataDir) })).stdout) as Record<string, string>;
+    expect(service.access_token, JSON.stringify(service)).toBeTruthy();
+    const serviceToken = JSON.parse(Buffer.from((service.access_token as string).split(".")[1] as string, "base64url").toString()) as Record<string, unknown>;
+    expect(serviceToken).toMatchObject({ azp: "demo-service", cnf: { "x5t#S256": expect.any(String) } });
 
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);
