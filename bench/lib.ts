@@ -434,6 +434,17 @@ export const demoCertificate = (s: { dataDir: string }) => ({
   cert: fs.readFileSync(path.join(s.dataDir, "demo-pki", "demo.crt"), "utf8"),
   key: fs.readFileSync(path.join(s.dataDir, "demo-pki", "demo.key"), "utf8"),
 });
+/** The demo service client's certificate (client credentials with tls_client_auth, issue #14). */
+export const demoServiceCertificate = (s: { dataDir: string }) => ({
+  cert: fs.readFileSync(path.join(s.dataDir, "demo-pki", "demo-service.crt"), "utf8"),
+  key: fs.readFileSync(path.join(s.dataDir, "demo-pki", "demo-service.key"), "utf8"),
+});
+
+/** Client credentials of the demo service client: its certificate authenticates it, no secret. */
+export function serviceCredentialsRequest(): () => { method: "POST"; path: string; headers: Record<string, string>; body: string } {
+  return () => ({ method: "POST", path: TOKEN_PATH, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials&client_id=demo-service" });
+}
+
 /** The certificate direct grant's request (the headline request). */
 export function certificateGrantRequest(s: { dataDir: string }): () => { method: "POST"; path: string; headers: Record<string, string>; body: string } {
   const d = demoOf(s);

@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { certificateGrantRequest, demoCertificate, demoOf, handshakeLoad, hasToken, load, machine, postgresAvailable, startReference, startServer, TOKEN_PATH, type HandshakeResult, type LoadResult, type Reference, type Server } from "./lib.ts";
+import { certificateGrantRequest, demoCertificate, demoOf, demoServiceCertificate, handshakeLoad, serviceCredentialsRequest, hasToken, load, machine, postgresAvailable, startReference, startServer, TOKEN_PATH, type HandshakeResult, type LoadResult, type Reference, type Server } from "./lib.ts";
 import { ldapBenchmarks } from "./ldap.ts";
 import { killRuns, outageRun, soak, type KillResult, type OutageResult, type SoakResult } from "./soak.ts";
 import { lookupBenchmarks } from "./lookup.ts";
@@ -41,14 +41,16 @@ const tokenPath = TOKEN_PATH;
 const ratios = (idp: LoadResult[], ref: LoadResult[]) => idp.map((r, i) => Math.round((r.rps / (ref[i]?.rps ?? 1)) * 100));
 const certificateGrant = (s: Server, connections: number, rate?: number) =>
   load({ base: s.base, ca: s.ca, ...demoCertificate(s), connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken, ...(rate && { rate }), request: certificateGrantRequest(s) });
-const clientCredentials = (s: Server, connections: number) => {
+const secretCredentialsRequest = (s: Server) => {
   const d = demoOf(s);
   const auth = `Basic ${Buffer.from(`${d.clientId}:${d.clientSecret}`).toString("base64")}`;
-  return load({
-    base: s.base, ca: s.ca, connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken,
-    request: () => ({ method: "POST", path: tokenPath, headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials" }),
-  });
+  return () => ({ method: "POST" as const, path: tokenPath, headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials" });
 };
+const clientCredentials = (s: Server, connections: number, certificate?: { cert: string; key: string }) =>
+  load({ base: s.base, ca: s.ca, ...certificate, connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken, request: secretCredentialsRequest(s) });
+/** Client credentials of a client that authenticates with its certificate (tls_client_auth; the token bound to it). */
+const certificateCredentials = (s: Server, connections: number) =>
+  load({ base: s.base, ca: s.ca, ...demoServiceCertificate(s), connections, seconds: SECONDS, warmupSeconds: 2, ok: hasToken, request: serviceCredentialsRequest() });
 /** The reference's one request: POST /token, answered with one ES256 JWT. */
 const referenceRequest = () => ({ method: "POST" as const, path: "/token", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=password" });
 const referenceGrant = (r: Reference, s: Server) =>
@@ -191,6 +193,32 @@ const handshakes = await (async () => {
       process.stderr.write(`new handshake per request · run ${run + 1}: reference ${refRuns[run]?.rps} req/s ${refRuns[run]?.serverCpuMsPerRequest} ms CPU, x509-idp ${idpRuns[run]?.rps} req/s ${idpRuns[run]?.serverCpuMsPerRequest} ms CPU\n`);
     }
     return { refRuns, idpRuns, sameRate, factors: idpRuns.map((r, i) => Math.round((r.serverCpuMsPerRequest / (refRuns[i]?.serverCpuMsPerRequest || 1)) * 100) / 100) };
+  } finally {
+    await reference.stop();
+    await server.stop();
+  }
+})();
+// Client credentials of a client that authenticates with its certificate (tls_client_auth, issue #14) against the
+// secret-based client credentials and the reference, side by side on one server: over kept-alive mutual TLS, then
+// with a new TLS handshake per request (the same client certificate on every connection of all three).
+const mtlsClients = await (async () => {
+  const server = await startServer("sqlite");
+  const reference = await startReference(server);
+  const cert = demoServiceCertificate(server);
+  const keep = { ref: [] as LoadResult[], mtls: [] as LoadResult[], secret: [] as LoadResult[] };
+  const fresh = { ref: [] as HandshakeResult[], mtls: [] as HandshakeResult[], secret: [] as HandshakeResult[] };
+  const common = { ca: server.ca, ...cert, concurrency: HANDSHAKE_CONCURRENCY, seconds: SECONDS, warmupSeconds: 2, ok: hasToken };
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      keep.ref.push(await load({ base: reference.base, ca: server.ca, ...cert, connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: 2, ok: hasToken, request: referenceRequest }));
+      keep.mtls.push(await certificateCredentials(server, CONNECTIONS));
+      keep.secret.push(await clientCredentials(server, CONNECTIONS, cert));
+      fresh.ref.push(await handshakeLoad({ ...common, base: reference.base, request: referenceRequest, serverCpuSeconds: () => reference.cpuSeconds() }));
+      fresh.mtls.push(await handshakeLoad({ ...common, base: server.base, request: serviceCredentialsRequest(), serverCpuSeconds: () => server.cpuSeconds() }));
+      fresh.secret.push(await handshakeLoad({ ...common, base: server.base, request: secretCredentialsRequest(server), serverCpuSeconds: () => server.cpuSeconds() }));
+      process.stderr.write(`client credentials · run ${run + 1}: keep-alive reference ${keep.ref[run]?.rps}, tls_client_auth ${keep.mtls[run]?.rps}, secret ${keep.secret[run]?.rps} req/s; new handshake CPU ms reference ${fresh.ref[run]?.serverCpuMsPerRequest}, tls_client_auth ${fresh.mtls[run]?.serverCpuMsPerRequest}, secret ${fresh.secret[run]?.serverCpuMsPerRequest}\n`);
+    }
+    return { keep, fresh, rss: server.rssMiB() };
   } finally {
     await reference.stop();
     await server.stop();
@@ -395,6 +423,27 @@ main thread per grant over ${handshakeProfile.grants} grants. The handshake's ow
 "TLS and HTTP"; a server far below its peak also spends more on everything else per request.
 
 ${profileTableOf(handshakeProfile)}
+
+## Client credentials with a client certificate (tls_client_auth) against a client secret and the reference
+
+One SQLite server with the demo realm's two clients: \`demo-service\` authenticates with its certificate (RFC 8705
+\`tls_client_auth\`: the chain validated against the realm's anchors, its SAN URI matched, the token bound to it) and
+\`demo-app\` with its secret (HTTP Basic; a verified secret is remembered, so no argon2 per request). Alternating run
+after run with the bare reference; every connection of all three presents the same client certificate.
+
+| ${CONNECTIONS} kept-alive connections | requests/s | p50 ms | p99 ms |
+|---|---:|---:|---:|
+| reference server | ${runsOf(mtlsClients.keep.ref, (x) => x.rps)} | ${runsOf(mtlsClients.keep.ref, (x) => x.p50)} | ${runsOf(mtlsClients.keep.ref, (x) => x.p99)} |
+| x509-idp client credentials, tls_client_auth | ${runsOf(mtlsClients.keep.mtls, (x) => x.rps)} | ${runsOf(mtlsClients.keep.mtls, (x) => x.p50)} | ${runsOf(mtlsClients.keep.mtls, (x) => x.p99)} |
+| x509-idp client credentials, client_secret_basic | ${runsOf(mtlsClients.keep.secret, (x) => x.rps)} | ${runsOf(mtlsClients.keep.secret, (x) => x.p50)} | ${runsOf(mtlsClients.keep.secret, (x) => x.p99)} |
+
+| new TLS handshake per request (${HANDSHAKE_CONCURRENCY} in flight) | requests/s | p50 ms | p99 ms | server CPU ms per request |
+|---|---:|---:|---:|---:|
+| reference server | ${runsOf(mtlsClients.fresh.ref, (x) => x.rps)} | ${runsOf(mtlsClients.fresh.ref, (x) => x.p50)} | ${runsOf(mtlsClients.fresh.ref, (x) => x.p99)} | ${runsOf(mtlsClients.fresh.ref, (x) => x.serverCpuMsPerRequest)} |
+| x509-idp client credentials, tls_client_auth | ${runsOf(mtlsClients.fresh.mtls, (x) => x.rps)} | ${runsOf(mtlsClients.fresh.mtls, (x) => x.p50)} | ${runsOf(mtlsClients.fresh.mtls, (x) => x.p99)} | ${runsOf(mtlsClients.fresh.mtls, (x) => x.serverCpuMsPerRequest)} |
+| x509-idp client credentials, client_secret_basic | ${runsOf(mtlsClients.fresh.secret, (x) => x.rps)} | ${runsOf(mtlsClients.fresh.secret, (x) => x.p50)} | ${runsOf(mtlsClients.fresh.secret, (x) => x.p99)} | ${runsOf(mtlsClients.fresh.secret, (x) => x.serverCpuMsPerRequest)} |
+
+Server RSS after these runs: ${mtlsClients.rss} MiB.
 
 ## Soak: certificate direct grants for ${Math.round(SOAK_SECONDS / 60)} minutes, at half the peak and at peak
 
