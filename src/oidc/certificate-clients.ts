@@ -78,6 +78,15 @@ export class CertificateClients {
     this.#outcomes.set(req, await validateChain(chain, this.#validation, { trust: this.#deps.x509.trust, revocation: this.#deps.revocation, now: Date.now() }));
   }
 
+  /**
+   * This request's validation outcome, for a certificate login that validates the same chain with the same options
+   * (the certificate direct grant of a realm with certificate clients): undefined when there is none or the options
+   * differ.
+   */
+  outcome(req: IncomingMessage, options: ValidationOptions): ValidationOutcome | undefined {
+    return options === this.#validation ? this.#outcomes.get(req) : undefined;
+  }
+
   #rule(client: Client): ClientCertificateRule | undefined {
     const attributes = client[CERTIFICATE_METADATA] as Record<string, string> | undefined;
     if (!attributes) return undefined;

@@ -7,14 +7,27 @@ import type { ClientRecord } from "../realms/client-store.ts";
 import type { Realm } from "../realms/realm-store.ts";
 import { FORMAT_METADATA } from "./access-tokens.ts";
 import { selfSignedCertificates } from "../admin/representation.ts";
-import { CLIENT_CERT_KEYS, parseClientCertificateRule } from "../x509/index.ts";
+import { CertificateParseError, CLIENT_CERT_KEYS, parseClientCertificateRule, X509ConfigError } from "../x509/index.ts";
 import { CERTIFICATE_METADATA } from "./certificate-clients.ts";
 
 /** The attributes a tls_client_auth client's certificate is checked against (x509/client-auth.ts). */
 const CERTIFICATE_ATTRIBUTES: readonly string[] = Object.values(CLIENT_CERT_KEYS);
 
-/** How a client authenticates, as oidc-provider metadata. */
-function authentication(c: ClientRecord): AdapterPayload {
+/**
+ * How a client authenticates, as oidc-provider metadata. Certificate attributes were checked when saved; should a
+ * stored one still not parse (a rule tightened by a later release), the client cannot authenticate (undefined: it is
+ * not found) rather than failing every request.
+ */
+function authentication(c: ClientRecord): AdapterPayload | undefined {
+  try {
+    return authenticationOf(c);
+  } catch (e) {
+    if (e instanceof X509ConfigError || e instanceof CertificateParseError) return undefined;
+    throw e;
+  }
+}
+
+function authenticationOf(c: ClientRecord): AdapterPayload {
   if (c.publicClient) return { token_endpoint_auth_method: "none" };
   if (c.tokenEndpointAuthMethod === "tls_client_auth") {
     const attributes = Object.fromEntries(Object.entries(c.attributes).filter(([k]) => CERTIFICATE_ATTRIBUTES.includes(k)));
@@ -50,7 +63,8 @@ export interface ClientScopes {
 }
 
 export function toClientMetadata(c: ClientRecord, realm: Realm): AdapterPayload | undefined {
-  if (!c.enabled) return undefined;
+  const auth = c.enabled ? authentication(c) : undefined;
+  if (!auth) return undefined;
   const grants = new Set<string>();
   const code = c.standardFlowEnabled && c.redirectUris.length > 0;
   if (code) grants.add("authorization_code").add("refresh_token");
@@ -61,7 +75,7 @@ export function toClientMetadata(c: ClientRecord, realm: Realm): AdapterPayload 
   return {
     client_id: c.clientId,
     ...(c.name && { client_name: c.name }),
-    ...authentication(c),
+    ...auth,
     tls_client_certificate_bound_access_tokens: boundTokens(c),
     application_type: custom ? "native" : "web",
     grant_types: [...grants],

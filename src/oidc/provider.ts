@@ -23,7 +23,8 @@ import { prismaAdapter } from "./adapter.ts";
 import { AccessTokenJwts, aliasStructuredTokens, issueJwtAccessTokens } from "./access-tokens.ts";
 import { cachedClients } from "./client-cache.ts";
 import { compareHashedSecret, EXTRA_CLIENT_METADATA, toClientMetadata } from "./clients.ts";
-import { CertificateClients } from "./certificate-clients.ts";
+import { CertificateClients, isCertificateMethod } from "./certificate-clients.ts";
+import { certificateAudit } from "../x509/index.ts";
 import { redirectUriMatches } from "../realms/redirect-uri.ts";
 import { loginErrorRecorded, markLoginErrorRecorded, PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
 import type { PrivateJwk } from "./keys.ts";
@@ -282,6 +283,16 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   // Certificate clients: the chain is validated before oidc-provider authenticates the client (its hooks are
   // synchronous); afterwards a refusal names its class. Keycloak's answers for a bound-token client without its
   // certificate (keycloak-oidc.md §2) replace oidc-provider's.
+  const bindingErrors = new WeakMap<object, { status: number; body: { error: string; error_description: string } }>();
+  const REFRESH_BINDING = "Client certificate missing, or its thumbprint and one in the refresh token did NOT match";
+  const keycloakBindingError = (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => {
+    const detail = (err as { error_detail?: string }).error_detail;
+    if (detail !== "mutual TLS client certificate not provided" && detail !== "failed x5t#S256 verification") return;
+    const refresh = ctx.oidc?.params?.grant_type === "refresh_token";
+    bindingErrors.set(ctx.req, refresh
+      ? { status: 401, body: { error: "unauthorized_client", error_description: REFRESH_BINDING } }
+      : { status: 400, body: { error: "invalid_request", error_description: "Client Certification missing for MTLS HoK Token Binding" } });
+  };
   const clientAuthPaths = new Set([ROUTES.token, ROUTES.introspection, ROUTES.revocation, ROUTES.pushed_authorization_request] as string[]);
   provider.use(async (ctx, next) => {
     if (certificateClients && ctx.method === "POST" && clientAuthPaths.has(ctx.path)) await certificateClients.prepare(ctx.req);
@@ -293,16 +304,6 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
       ctx.body = keycloak.body;
     }
   });
-  const bindingErrors = new WeakMap<object, { status: number; body: { error: string; error_description: string } }>();
-  const REFRESH_BINDING = "Client certificate missing, or its thumbprint and one in the refresh token did NOT match";
-  const keycloakBindingError = (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => {
-    const detail = (err as { error_detail?: string }).error_detail;
-    if (detail !== "mutual TLS client certificate not provided" && detail !== "failed x5t#S256 verification") return;
-    const refresh = ctx.oidc?.params?.grant_type === "refresh_token";
-    bindingErrors.set(ctx.req, refresh
-      ? { status: 401, body: { error: "unauthorized_client", error_description: REFRESH_BINDING } }
-      : { status: 400, body: { error: "invalid_request", error_description: "Client Certification missing for MTLS HoK Token Binding" } });
-  };
   // A refresh token of a client with bound tokens is bound to the certificate of the request that got it, whatever
   // the client's authentication (oidc-provider binds only public clients' ones): a refresh needs that certificate
   // again, as in Keycloak.
@@ -316,7 +317,10 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     return (saveRefreshToken as (...a: unknown[]) => Promise<string>).apply(this, args);
   };
 
-  provider.registerGrantType("password", passwordGrant(provider, () => ({ realm, directory, guard, events, x509, revocation: deps.revocation, log, certificates: deps.certificates })), [...PASSWORD_GRANT_PARAMS]);
+  provider.registerGrantType("password", passwordGrant(provider, () => ({
+    realm, directory, guard, events, x509, revocation: deps.revocation, log, certificates: deps.certificates,
+    ...(certificateClients && { validated: (req, options) => certificateClients.outcome(req, options) }),
+  })), [...PASSWORD_GRANT_PARAMS]);
 
   // Keycloak applies a client's default scopes to every request; oidc-provider only issues what was asked for, so
   // they are added to the authorization request before it is processed.
@@ -359,8 +363,14 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
       userId: ctx.oidc?.entities.Account?.accountId ?? ctx.oidc?.session?.accountId,
       ipAddress: ctx.ip,
       error,
-      details: { grant_type: ctx.oidc?.params?.grant_type as string | undefined },
+      details: { grant_type: ctx.oidc?.params?.grant_type as string | undefined, ...certificateDetails(ctx) },
     });
+  /** A client that authenticated with its certificate: the method and the certificate, as Keycloak records a user's. */
+  const certificateDetails = (ctx: KoaContextWithOIDC): Record<string, string> => {
+    const client = ctx.oidc?.client;
+    const leaf = isCertificateMethod(client) ? deps.certificates.chain(ctx.req)?.[0] : undefined;
+    return leaf ? { auth_method: client?.clientAuthMethod ?? "", ...certificateAudit(leaf) } : {};
+  };
   provider.on("grant.success", (ctx: KoaContextWithOIDC) => {
     const gty = ctx.oidc.params?.grant_type as string;
     deps.metrics?.tokenRequest(realm.name, gty);

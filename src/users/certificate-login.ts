@@ -3,7 +3,7 @@
 // what is being guessed (an account disabled by a permanent lockout is disabled, and refused as such).
 import type { Realm } from "../realms/realm-store.ts";
 import type { X509Flow, X509Settings } from "../realms/x509-settings.ts";
-import { authenticateCertificate, type Certificate, type CertificateLoginOutcome, type DirectoryUser, type RevocationChecker } from "../x509/index.ts";
+import { authenticateCertificate, type Certificate, type CertificateLoginOutcome, type DirectoryUser, type RevocationChecker, type ValidationOutcome } from "../x509/index.ts";
 import type { FoundUser, RealmUsers } from "./federation.ts";
 import type { UserRecord } from "./user-store.ts";
 import { usernameProblem } from "./username.ts";
@@ -27,7 +27,7 @@ export type LocalCertificateLogin = CertificateLoginOutcome & {
 };
 
 /** Runs the flow's certificate login for `chain`; the flow must be enabled and configured. */
-export async function loginWithCertificate(c: CertificateLoginContext, flow: X509Flow, chain: Certificate[], hint?: string): Promise<LocalCertificateLogin> {
+export async function loginWithCertificate(c: CertificateLoginContext, flow: X509Flow, chain: Certificate[], hint?: string, validated?: ValidationOutcome): Promise<LocalCertificateLogin> {
   if (!flow.config) throw new Error("the X.509 flow has no configuration");
   const seen = new Map<string, FoundUser>();
   const directory = realmUserDirectory(c.directory, seen);
@@ -35,6 +35,7 @@ export async function loginWithCertificate(c: CertificateLoginContext, flow: X50
     directory,
     now: Date.now(),
     revocation: c.revocation,
+    validated,
     createUser: async (spec) => {
       // A name the certificate suggests must be a name people can tell apart, as any other (username.ts).
       if (usernameProblem(spec.username) !== undefined) return undefined;

@@ -8,7 +8,7 @@ import { extractIdentity } from "./identity/extract.ts";
 import { DirectoryUnavailableError, mapIdentityToUser, type DirectoryUser, type MappingResult, type UserDirectory } from "./identity/mapping.ts";
 import type { RevocationChecker } from "./revocation/checker.ts";
 import type { TrustStore } from "./trust/trust-store.ts";
-import type { ValidationFailure } from "./validation/outcome.ts";
+import type { ValidationFailure, ValidationOutcome } from "./validation/outcome.ts";
 import { validateChain } from "./validation/validate.ts";
 
 export interface NewUserFromCertificate {
@@ -25,6 +25,11 @@ export interface CertificateLoginDeps {
   createUser?(user: NewUserFromCertificate): Promise<DirectoryUser | undefined>;
   revocation: RevocationChecker;
   now: number;
+  /**
+   * The outcome of validateChain for this very chain, trust store and config.validation, when the caller already
+   * has it (the same request's client authentication validated it): not computed twice.
+   */
+  validated?: ValidationOutcome | undefined;
 }
 
 export type CertificateLoginFailure =
@@ -125,7 +130,7 @@ export async function authenticateCertificate(
   deps: CertificateLoginDeps,
   hint?: string,
 ): Promise<CertificateLoginOutcome> {
-  const validation = await validateChain(chain, config.validation, { trust, revocation: deps.revocation, now: deps.now });
+  const validation = deps.validated ?? (await validateChain(chain, config.validation, { trust, revocation: deps.revocation, now: deps.now }));
   if (!validation.ok) return { ok: false, reason: "INVALID_CERTIFICATE", validation };
   const leaf = chain[0] as Certificate;
   const extracted = extractIdentity(leaf, config.identity);

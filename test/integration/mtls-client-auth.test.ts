@@ -190,6 +190,12 @@ describe("tls_client_auth: each way to name the client's certificate", () => {
     expect((await server.admin("POST", `/admin/realms/${REALM}/clients/${list[0]?.id}/client-secret`)).status).toBe(400);
   });
 
+  it("a success is a CLIENT_LOGIN with the method and the certificate", async () => {
+    expect((await clientCredentials(present(cert.ip as BuiltCert), "san-ip")).status).toBe(200);
+    const events = (await (await server.admin("GET", `/admin/realms/${REALM}/events?type=CLIENT_LOGIN&client=san-ip`)).json()) as { details: Record<string, string> }[];
+    expect(events[0]?.details).toMatchObject({ grant_type: "client_credentials", auth_method: "tls_client_auth", x509_cert_serial_number: "5005" });
+  });
+
   it("each refusal is a CLIENT_LOGIN_ERROR with the certificate's serial, subject and issuer", async () => {
     await clientCredentials(present(cert.other as BuiltCert), "san-dns");
     const res = await server.admin("GET", `/admin/realms/${REALM}/events?type=CLIENT_LOGIN_ERROR&client=san-dns`);

@@ -11,7 +11,8 @@ import type { X509Settings } from "../../realms/x509-settings.ts";
 import type { BruteForceGuard } from "../../users/brute-force.ts";
 import { loginWithCertificate } from "../../users/certificate-login.ts";
 import type { RealmUsers } from "../../users/federation.ts";
-import { auditIdentity, certificateAudit, failureDetails, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../../x509/index.ts";
+import type { IncomingMessage } from "node:http";
+import { auditIdentity, certificateAudit, failureDetails, type Certificate, type CertificateLoginFailure, type RevocationChecker, type ValidationOptions, type ValidationOutcome } from "../../x509/index.ts";
 import { collectWrites } from "../adapter.ts";
 import { DIRECTORY_UNAVAILABLE, grantError, issueDirectGrantTokens, markLoginErrorRecorded } from "./password.ts";
 
@@ -24,6 +25,8 @@ export interface CertificateGrantDeps {
   revocation: RevocationChecker;
   log: Logger;
   certificates: ClientCertificates;
+  /** The chain's validation when this request's client authentication already ran it (oidc/certificate-clients.ts). */
+  validated?: (req: IncomingMessage, options: ValidationOptions) => ValidationOutcome | undefined;
 }
 
 interface Answer {
@@ -90,7 +93,7 @@ export async function certificateGrant(provider: Provider, ctx: KoaContextWithOI
   const onUserCreated = (u: { id: string; username: string }) =>
     events.record({ ...base, type: "REGISTER", userId: u.id, details: { grant_type: "password", auth_method: "x509", register_method: "x509", username: u.username, ...audit } });
   const config = x509.directGrant.config;
-  const outcome = await loginWithCertificate({ ...deps, onUserCreated }, x509.directGrant, chain, requested);
+  const outcome = await loginWithCertificate({ ...deps, onUserCreated }, x509.directGrant, chain, requested, deps.validated?.(ctx.req, config.validation));
   const username = (identity: string) => auditIdentity(identity, config, leaf);
   if (!outcome.ok) {
     if (outcome.reason === "INVALID_CERTIFICATE") {
