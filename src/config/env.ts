@@ -12,6 +12,11 @@ import { createLookup, LOOKUP_IDS, type LookupId } from "../x509/lookup/index.ts
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => ["true", "1", "yes"].includes(v));
+/** A URL that is an origin: scheme, host and port, nothing after them. */
+const originOnly = (v: string) => {
+  const u = new URL(v);
+  return u.pathname === "/" && !u.search && !u.hash && !u.username && !u.password && !v.includes("?") && !v.includes("#");
+};
 const optional = (s: string | undefined) => (s === undefined || s.trim() === "" ? undefined : s);
 
 const schema = z
@@ -23,14 +28,8 @@ const schema = z
     IDP_HTTP_PORT: port.optional(),
     IDP_HTTPS_CLIENT_CERT: z.enum(["request", "none"]).default("request"),
     IDP_MTLS_PORT: port.optional(),
-    IDP_MTLS_PUBLIC_URL: z.url({ protocol: /^https$/ }).refine((v) => {
-      const u = new URL(v);
-      return u.pathname === "/" && !u.search && !u.hash && !u.username && !u.password && !v.includes("?") && !v.includes("#");
-    }, "https, host and port only (e.g. https://mtls.login.example.org): no path, query, fragment or userinfo").optional(),
-    IDP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).refine((v) => {
-      const u = new URL(v);
-      return u.pathname === "/" && !u.search && !u.hash && !u.username && !u.password && !v.includes("?") && !v.includes("#");
-    }, "scheme, host and port only (e.g. https://login.example.org): no path, query, fragment or userinfo").optional(),
+    IDP_MTLS_PUBLIC_URL: z.url({ protocol: /^https$/ }).refine(originOnly, "https, host and port only (e.g. https://mtls.login.example.org): no path, query, fragment or userinfo").optional(),
+    IDP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).refine(originOnly, "scheme, host and port only (e.g. https://login.example.org): no path, query, fragment or userinfo").optional(),
     IDP_TLS_CERT: z.string().optional(),
     IDP_TLS_KEY: z.string().optional(),
     IDP_ADMIN_USER: z.string().regex(/^[^\s]{1,255}$/, "a username without spaces").default("admin"),
