@@ -124,7 +124,7 @@ export function createApp(services: Services): Koa {
   const admin = adminRoutes({ db: services.db.prisma, publicUrl: services.settings.publicUrl, registry: services.registry, events: services.events, revocation: services.revocation, ldap: services.ldap, certificates: services.certificates });
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));
-  const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events, revocation: services.revocation, log: services.log, certificates: services.certificates, certificateOrigin: certificateOrigin(services.settings) });
+  const interactions = interactionRoutes({ db: services.db.prisma, registry: services.registry, views: services.views, events: services.events, revocation: services.revocation, log: services.log, certificates: services.certificates, certificateOrigin: certificateOrigin(services.settings), handoffOrigin: handoffOrigin(services.settings), publicUrl: services.settings.publicUrl });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods({ throw: true }));
   app.use(realmDispatch(services));
@@ -138,4 +138,9 @@ export function createApp(services: Services): Koa {
 export function certificateOrigin(settings: Settings): string | undefined {
   if (settings.mtlsPublicUrl === undefined) return undefined;
   return new URL(settings.mtlsPublicUrl).hostname === new URL(settings.publicUrl).hostname ? settings.mtlsPublicUrl : undefined;
+}
+
+/** The certificate listener's origin when it has a host name of its own: it reads the certificate and hands it back. */
+export function handoffOrigin(settings: Settings): string | undefined {
+  return settings.mtlsPublicUrl !== undefined && certificateOrigin(settings) === undefined ? settings.mtlsPublicUrl : undefined;
 }

@@ -8,7 +8,13 @@
 // confirmation page ("You will be logged in as …", Continue / Ignore), or the password page with an error banner.
 // Continue is accepted only with the same certificate on the connection, and the certificate login is run again.
 // The pending login travels in a form field bound by HMAC to the interaction, the user and the certificate.
-import { createHmac, timingSafeEqual } from "node:crypto";
+//
+// When the main port does not ask for certificates (IDP_HTTPS_CLIENT_CERT=none), the certificate step happens on the
+// certificate listener: on IDP_PUBLIC_URL's host name the login page itself moves there (cookies are shared across
+// ports); on a host name of its own (IDP_MTLS_PUBLIC_URL, no shared cookies) that listener only reads the certificate
+// and hands the chain back, HMAC-bound to the interaction and to a state cookie of the main host (login CSRF: nobody
+// else's certificate can be handed to this browser), and the login goes on at the main URL.
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import Router from "@koa/router";
 import type { Context } from "koa";
 import { errors } from "oidc-provider";
@@ -19,8 +25,8 @@ import { grantedScopes } from "../oidc/scopes.ts";
 import { BruteForceGuard } from "../users/brute-force.ts";
 import { authenticatePassword, lockoutEvent } from "../users/password-login.ts";
 import { loginWithCertificate } from "../users/certificate-login.ts";
-import { auditIdentity, certificateAudit, failureDetails, type Certificate, type CertificateLoginFailure, type RevocationChecker } from "../x509/index.ts";
-import { recordIgnoredHeaders, type ClientCertificates } from "./client-certificate.ts";
+import { auditIdentity, Certificate, certificateAudit, CertificateParseError, failureDetails, type CertificateLoginFailure, type RevocationChecker } from "../x509/index.ts";
+import { recordIgnoredHeaders, type ClientCertificates, type Presented } from "./client-certificate.ts";
 import type { Logger } from "../log.ts";
 import { readForm } from "./body.ts";
 import { HttpError, notFound } from "./errors.ts";
@@ -39,7 +45,16 @@ export interface InteractionDeps {
    * IDP_PUBLIC_URL's host name, which shares its cookies); undefined: it stays where it is.
    */
   certificateOrigin?: string | undefined;
+  /** The certificate listener's origin when it has a host name of its own: it hands the certificate back. */
+  handoffOrigin?: string | undefined;
+  /** IDP_PUBLIC_URL: where the certificate listener hands the certificate back to. */
+  publicUrl?: string;
 }
+
+const HANDOFF_COOKIE = "X509IDP_HANDOFF";
+/** How long a handed-back certificate serves the login (Continue, or the password of the second-factor mode). */
+const HANDOFF_SECONDS = 600;
+const TOKEN_CHARS = /^[A-Za-z0-9_-]{16,64}$/;
 
 type Details = Awaited<ReturnType<RealmRuntime["provider"]["interactionDetails"]>>;
 
@@ -65,6 +80,34 @@ function readPending(runtime: RealmRuntime, uid: string, token: string | undefin
   const want = Buffer.from(pendingToken(runtime, uid, userId, certSha256));
   const got = Buffer.from(token ?? "");
   return got.length === want.length && timingSafeEqual(got, want) ? { userId, certSha256 } : undefined;
+}
+
+const handoffMac = (runtime: RealmRuntime, payload: string) => createHmac("sha256", runtime.cookieKeys[0] ?? "").update(`x509-handoff:${payload}`).digest("base64url");
+
+/** The chain the certificate listener saw for interaction `uid` and the main host's `state`: "<payload>.<hmac>". */
+function writeHandoff(runtime: RealmRuntime, uid: string, state: string, chain: readonly Certificate[]): string {
+  const payload = Buffer.from(JSON.stringify({ uid, state, exp: Math.floor(Date.now() / 1000) + HANDOFF_SECONDS, chain: chain.map((c) => c.base64) })).toString("base64url");
+  return `${payload}.${handoffMac(runtime, payload)}`;
+}
+
+/** The handed-back chain ([] when the listener saw none), or undefined when the token is not this browser's or stale. */
+function readHandoff(runtime: RealmRuntime, uid: string, token: string | undefined, state: string | undefined): Certificate[] | undefined {
+  const [payload, mac] = (token ?? "").split(".");
+  if (!payload || !mac || !state || token === undefined || token.length > 64 * 1024) return undefined;
+  const want = Buffer.from(handoffMac(runtime, payload));
+  const got = Buffer.from(mac);
+  if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
+  const h = JSON.parse(Buffer.from(payload, "base64url").toString()) as { uid?: unknown; state?: unknown; exp?: unknown; chain?: unknown };
+  if (h.uid !== uid || typeof h.state !== "string" || typeof h.exp !== "number" || h.exp < Date.now() / 1000 || !Array.isArray(h.chain)) return undefined;
+  const a = Buffer.from(h.state);
+  const b = Buffer.from(state);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+  try {
+    return h.chain.slice(0, 10).map((der) => new Certificate(Uint8Array.from(Buffer.from(String(der), "base64"))));
+  } catch (e) {
+    if (e instanceof CertificateParseError) return undefined;
+    throw e;
+  }
 }
 
 /** The banner for a failed certificate login (Keycloak's wording), and the event's error. */
@@ -125,6 +168,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     status?: number;
     /** Second-factor mode: the certificate login to finish with the password. */
     x509?: string;
+    /** Its certificate, handed back by the certificate listener of another host name. */
+    handoff?: string;
   }
 
   function loginPage(ctx: Context, runtime: RealmRuntime, uid: string, extra: LoginPageExtra = {}) {
@@ -138,6 +183,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       info: extra.info,
       username: extra.username ?? "",
       x509: extra.x509,
+      handoff: extra.handoff,
       usernameLocked: extra.x509 !== undefined,
     }, extra.status);
   }
@@ -154,9 +200,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
    * The certificate step of the login page. Returns false when there is nothing to do (no certificate, or the realm
    * does not log in with certificates in the browser) and the plain password page is due.
    */
-  async function certificateStep(ctx: Context, runtime: RealmRuntime, details: Details, uid: string): Promise<boolean> {
+  async function certificateStep(ctx: Context, runtime: RealmRuntime, details: Details, uid: string, handed?: { chain: Certificate[]; token: string }): Promise<boolean> {
     const flow = runtime.x509.browser;
-    const presented = deps.certificates.presented(ctx.req);
+    const presented: Presented = !handed
+      ? deps.certificates.presented(ctx.req)
+      : handed.chain.length > 0 ? { kind: "certificate", chain: handed.chain, source: "handoff", ignoredHeaders: [] } : { kind: "none", source: "handoff", ignoredHeaders: [] };
     const clientId = String(details.params.client_id);
     recordIgnoredHeaders(events, presented, { realmId: runtime.realm.id, clientId, ipAddress: ctx.ip });
     const hint = typeof details.params.login_hint === "string" ? details.params.login_hint : undefined;
@@ -199,7 +247,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const leaf = outcome.path[0] as Certificate;
     const token = pendingToken(runtime, uid, outcome.user.id, leaf.sha256);
     if (flow.config.requirePassword) {
-      loginPage(ctx, runtime, uid, { info: t(ctx, "x509EnterPassword"), username: outcome.user.username, x509: token });
+      loginPage(ctx, runtime, uid, { info: t(ctx, "x509EnterPassword"), username: outcome.user.username, x509: token, ...(handed && { handoff: handed.token }) });
       return true;
     }
     if (flow.config.bypassConfirmation) {
@@ -214,6 +262,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       action: `/realms/${encodeURIComponent(realm.name)}/login-actions/${uid}/x509`,
       csrf: csrfToken(runtime, uid),
       x509: token,
+      handoff: handed?.token,
       subjectDN: leaf.dn("subject", "legacy"),
       username: outcome.user.username,
     });
@@ -224,9 +273,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
    * The certificate login behind a pending token, run again on this request: the same certificate must be on the
    * connection and lead to the same user, who may still log in. Undefined (and a banner) otherwise.
    */
-  async function confirmPending(ctx: Context, runtime: RealmRuntime, details: Details, uid: string, token: string | undefined) {
+  async function confirmPending(ctx: Context, runtime: RealmRuntime, details: Details, uid: string, token: string | undefined, handoff: string | undefined) {
     const pending = readPending(runtime, uid, token);
-    const chain = deps.certificates.chain(ctx.req);
+    const chain = deps.certificates.chain(ctx.req) ?? (handoff !== undefined ? readHandoff(runtime, uid, handoff, ctx.cookies.get(HANDOFF_COOKIE)) : undefined);
     const flow = runtime.x509.browser;
     if (!pending || !chain || !flow.enabled || !flow.config || (chain[0] as Certificate).sha256 !== pending.certSha256) return undefined;
     const hint = typeof details.params.login_hint === "string" ? details.params.login_hint : undefined;
@@ -253,17 +302,46 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     ctx.redirect(returnTo);
   }
 
+  // On the certificate listener of another host name: read the certificate, hand it back to IDP_PUBLIC_URL.
+  router.get("/certificate", async (ctx) => {
+    const { realm, uid } = ctx.params as { realm: string; uid: string };
+    const runtime = await registry.get(realm);
+    if (!runtime?.realm.enabled) throw notFound("Realm does not exist", "realmNotFound");
+    const state = typeof ctx.query.state === "string" && TOKEN_CHARS.test(ctx.query.state) ? ctx.query.state : undefined;
+    if (!state || !TOKEN_CHARS.test(uid) || !deps.handoffOrigin || deps.publicUrl === undefined) throw new HttpError(400, "invalid_request", "login timed out", "loginTimeout");
+    const chain = deps.certificates.chain(ctx.req) ?? [];
+    ctx.status = 303;
+    ctx.set("Cache-Control", "no-store");
+    ctx.redirect(`${deps.publicUrl}/realms/${encodeURIComponent(runtime.realm.name)}/login-actions/${uid}?x509_handoff=${writeHandoff(runtime, uid, state, chain)}`);
+  });
+
   router.get("/", async (ctx) => {
     const { runtime, details, uid } = await load(ctx);
     if (details.prompt.name === "login") {
       // This listener does not ask for certificates: the certificate step happens on the one that does, and its
       // pages lead back here (their forms post to the same origin; the login's end redirects to IDP_PUBLIC_URL).
-      if (runtime.x509.browser.enabled && deps.certificateOrigin && !deps.certificates.couldPresent(ctx.req)) {
-        ctx.status = 303;
-        ctx.redirect(`${deps.certificateOrigin}${ctx.originalUrl}`);
-        return;
+      let handed: { chain: Certificate[]; token: string } | undefined;
+      if (runtime.x509.browser.enabled && !deps.certificates.couldPresent(ctx.req)) {
+        if (deps.certificateOrigin) {
+          ctx.status = 303;
+          ctx.redirect(`${deps.certificateOrigin}${ctx.originalUrl}`);
+          return;
+        }
+        if (deps.handoffOrigin) {
+          const token = typeof ctx.query.x509_handoff === "string" ? ctx.query.x509_handoff : undefined;
+          if (token === undefined) {
+            const state = randomBytes(24).toString("base64url");
+            ctx.cookies.set(HANDOFF_COOKIE, state, { httpOnly: true, sameSite: "lax", path: `/realms/${encodeURIComponent(runtime.realm.name)}/login-actions/${uid}`, maxAge: HANDOFF_SECONDS * 1000, overwrite: true });
+            ctx.status = 303;
+            ctx.redirect(`${deps.handoffOrigin}/realms/${encodeURIComponent(runtime.realm.name)}/login-actions/${uid}/certificate?state=${state}`);
+            return;
+          }
+          const chain = readHandoff(runtime, uid, token, ctx.cookies.get(HANDOFF_COOKIE));
+          if (chain === undefined) deps.log.info({ realm: runtime.realm.name }, "a handed-back client certificate was refused (not this browser's, or stale)");
+          handed = { chain: chain ?? [], token };
+        }
       }
-      if (await certificateStep(ctx, runtime, details, uid)) return;
+      if (await certificateStep(ctx, runtime, details, uid, handed)) return;
       return loginPage(ctx, runtime, uid, { username: String(details.params.login_hint ?? "") });
     }
     if (details.prompt.name === "consent") return consentPage(ctx, runtime, details, uid);
@@ -285,7 +363,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const secondFactor = runtime.x509.browser.enabled && runtime.x509.browser.config?.requirePassword === true;
     let certificate: Awaited<ReturnType<typeof confirmPending>>;
     if (secondFactor) {
-      certificate = await confirmPending(ctx, runtime, details, uid, form.x509);
+      certificate = await confirmPending(ctx, runtime, details, uid, form.x509, form.x509_handoff);
       if (!certificate) return loginPage(ctx, runtime, uid, { errors: [t(ctx, form.x509 ? "x509CertificateChanged" : "x509CertificateRequired")], status: 401 });
     }
     const outcome = await authenticatePassword({ users: runtime.users, guard }, realm, username, form.password, ctx.ip);
@@ -298,7 +376,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       if (lockout) events.record({ realmId: realm.id, clientId, ipAddress: ctx.ip, ...lockout });
       const key = outcome.error === "user_disabled" ? "accountDisabledMessage" : outcome.error === "directory_unavailable" ? "directoryUnavailableMessage" : "invalidUserMessage";
       const status = outcome.error === "directory_unavailable" ? 503 : 401;
-      return loginPage(ctx, runtime, uid, { errors: [t(ctx, key)], username, status, ...(certificate && { x509: form.x509 }) });
+      return loginPage(ctx, runtime, uid, { errors: [t(ctx, key)], username, status, ...(certificate && { x509: form.x509, ...(form.x509_handoff !== undefined && { handoff: form.x509_handoff }) }) });
     }
     if (certificate && certificate.outcome.user.id !== outcome.user.id) {
       events.record({
@@ -325,7 +403,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (details.prompt.name !== "login") throw new HttpError(400, "invalid_request", "this login step is already complete", "loginTimeout");
     if (!csrfValid(runtime, uid, form.csrf)) return loginPage(ctx, runtime, uid, { errors: [t(ctx, "csrfMessage")], status: 400 });
     if (form.cancel !== undefined) return loginPage(ctx, runtime, uid, { username: String(details.params.login_hint ?? "") });
-    const confirmed = await confirmPending(ctx, runtime, details, uid, form.x509);
+    const confirmed = await confirmPending(ctx, runtime, details, uid, form.x509, form.x509_handoff);
     const realm = runtime.realm;
     const clientId = String(details.params.client_id);
     if (!confirmed) {

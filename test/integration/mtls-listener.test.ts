@@ -134,3 +134,82 @@ describe("two listeners", () => {
     expect(loadSettings({ IDP_PUBLIC_URL: "https://login.example.org", IDP_MTLS_PUBLIC_URL: "https://mtls.login.example.org" }).mtlsPublicUrl).toBe("https://mtls.login.example.org");
   });
 });
+
+describe("a certificate listener on a host name of its own (IDP_MTLS_PUBLIC_URL)", () => {
+  let other: TestServer;
+  let otherMtls: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    otherMtls = `https://127.0.0.1:${port}`; // another host name than localhost: no shared cookies
+    other = await startTestServer({ env: { IDP_HTTPS_CLIENT_CERT: "none", IDP_MTLS_PORT: String(port), IDP_MTLS_PUBLIC_URL: otherMtls } });
+    const res = await other.admin("POST", "/admin/realms", {
+      realm: REALM,
+      clients: [{ clientId: "webapp", secret: "webapp-secret", redirectUris: [REDIRECT] }],
+      users: [{ username: "test-user", email: "test-user@localhost" }],
+      x509: {
+        browser: { enabled: true, config: { "x509-cert-auth.mapping-source-selection": "Subject's Alternative Name E-mail", "x509-cert-auth.mapper-selection": "Username or Email" } },
+        trustAnchors: [pki.root.pem],
+      },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+  });
+  afterAll(async () => {
+    await other?.stop();
+    await other?.db.drop();
+  });
+
+  /** Up to the main host's login page, after the certificate listener handed the certificate back. */
+  async function handedBack(browser: Browser) {
+    const rp = await relyingParty(other, REALM, "webapp", "webapp-secret");
+    const req = await authorizationRequest(rp, REDIRECT);
+    const first = await browser.request(req.url);
+    const login = first.location as string;
+    const away = await browser.request(login);
+    expect(away.status).toBe(303);
+    expect(away.location).toMatch(new RegExp(`^${otherMtls}/realms/${REALM}/login-actions/[^/]+/certificate\\?state=`));
+    const back = await browser.request(away.location as string);
+    expect(back.location?.startsWith(`${login}?x509_handoff=`)).toBe(true);
+    return { back: back.location as string, away: away.location as string };
+  }
+
+  it("the certificate listener reads the certificate and hands it back; the confirmation and the login end on the main host", async () => {
+    const browser = new Browser(other.withCertificate(svc.pem + pki.intermediate.pem, keyPem(svc.key)).dispatcher);
+    const { back } = await handedBack(browser);
+    const confirm = await browser.request(back);
+    expect(confirm.body).toContain("kc-x509-login-info");
+    const form = formOf(confirm, "kc-x509-login-info");
+    expect(form.action.startsWith(`${other.base}/`)).toBe(true);
+    expect(form.fields.x509_handoff).toBeTruthy();
+    const resume = await browser.request(form.action, { form: { ...form.fields, login: "login" } });
+    expect(resume.location?.startsWith(`${other.base}/realms/${REALM}/protocol/openid-connect/auth/`), resume.body).toBe(true);
+    const done = await browser.navigate(resume.location as string, REDIRECT);
+    expect(done.location).toMatch(/^https:\/\/app\.example\/callback\?code=/);
+  });
+
+  it("a hand-off made for another browser's state (login CSRF) or tampered with gives the password page, nobody logged in", async () => {
+    // The victim starts a login; the attacker, who learnt the interaction's address, has the certificate listener
+    // hand back its own certificate for that interaction, with a state of its choosing.
+    const victim = new Browser(other.dispatcher);
+    const rp = await relyingParty(other, REALM, "webapp", "webapp-secret");
+    const first = await victim.request((await authorizationRequest(rp, REDIRECT)).url);
+    const login = first.location as string;
+    const away = await victim.request(login);
+    expect(away.location).toContain("/certificate?state=");
+    const attacker = other.withCertificate(svc.pem + pki.intermediate.pem, keyPem(svc.key));
+    const forged = await attacker.fetch(`${otherMtls}${new URL(login).pathname}/certificate?state=${"a".repeat(32)}`);
+    expect(forged.status).toBe(303);
+    const page = await victim.request(forged.headers.get("location") as string);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('id="kc-form-login"');
+    expect(page.body).not.toContain("kc-x509-login-info");
+    // Its own hand-off, tampered with: refused the same way.
+    const own = await victim.request(away.location as string);
+    const tampered = (own.location as string).replace(/x509_handoff=([^.]+)\.(.)/, (_m, p: string, c: string) => `x509_handoff=${p}.${c === "A" ? "B" : "A"}`);
+    const again = await victim.request(tampered);
+    expect(again.body).toContain('id="kc-form-login"');
+    expect(again.body).not.toContain("kc-x509-login-info");
+    // The untampered one (no certificate on the victim's connection): the password page too, without a banner.
+    const plain = await victim.request(own.location as string);
+    expect(plain.body).toContain('id="kc-form-login"');
+  });
+});
