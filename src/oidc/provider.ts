@@ -24,6 +24,7 @@ import { AccessTokenJwts, aliasStructuredTokens, issueJwtAccessTokens } from "./
 import { cachedClients } from "./client-cache.ts";
 import { compareHashedSecret, EXTRA_CLIENT_METADATA, toClientMetadata } from "./clients.ts";
 import { CertificateClients, isCertificateMethod } from "./certificate-clients.ts";
+import { logoutWithoutPrompt } from "./logout.ts";
 import { certificateAudit } from "../x509/index.ts";
 import { redirectUriMatches } from "../realms/redirect-uri.ts";
 import { loginErrorRecorded, markLoginErrorRecorded, PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
@@ -112,6 +113,7 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     ? new CertificateClients({ x509, revocation: deps.revocation, certificates: deps.certificates, events, log, realm })
     : undefined;
 
+  const longCookie = { httpOnly: true, sameSite: "lax" as const, path: base };
   const configuration: Configuration = {
     adapter: prismaAdapter(db, realm.id, cachedClients(async (clientId) => {
       const c = await clients.findByClientId(realm.id, clientId);
@@ -132,7 +134,7 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     cookies: {
       keys: keys.cookies,
       names: { session: "X509IDP_SESSION", interaction: "X509IDP_INTERACTION", resume: "X509IDP_RESUME" },
-      long: { httpOnly: true, sameSite: "lax", path: base },
+      long: longCookie,
       short: { httpOnly: true, sameSite: "lax", path: base },
     },
     features: {
@@ -160,7 +162,11 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
       },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: async (ctx, form) => htmlPage(ctx, views, realm, "logout", message(ctx, "logoutConfirmTitle"), { form }),
+        // With a valid id_token_hint for this session: no question, as Keycloak (oidc/logout.ts).
+        logoutSource: async (ctx, form) => {
+          if (await logoutWithoutPrompt(ctx, longCookie)) return;
+          htmlPage(ctx, views, realm, "logout", message(ctx, "logoutConfirmTitle"), { form });
+        },
         postLogoutSuccessSource: async (ctx) =>
           htmlPage(ctx, views, realm, "logged-out", message(ctx, "loggedOutTitle"), { clientName: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId }),
       },

@@ -216,21 +216,67 @@ describe("authorization code flow with PKCE (openid-client as the relying party)
     expect(tokens.claims()?.preferred_username).toBe("alice");
   });
 
-  it("logs out (RP-initiated) and ends the browser session", async () => {
+  it("logs out (RP-initiated) with a valid id_token_hint without asking, as Keycloak 18+: the session and its tokens end", async () => {
     const config = await relyingParty(server, "acme", "web-app", APP_SECRET);
     const browser = new Browser(server.dispatcher);
     const { tokens } = await loginWithPassword(config, browser, { username: "alice", password: "alice-password", redirectUri: REDIRECT });
     const logoutUrl = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token ?? "", post_logout_redirect_uri: LOGOUT_REDIRECT, state: "bye" });
-    const confirm = await browser.navigate(logoutUrl.toString(), LOGOUT_REDIRECT);
-    expect(confirm.body).toContain("Do you want to log out?");
-    const form = formOf(confirm, "op.logoutForm");
-    const done = await browser.navigate(form.action, LOGOUT_REDIRECT, { form: { ...form.fields, logout: "yes" } });
+    const done = await browser.request(logoutUrl.toString());
+    expect(done.status).toBe(303);
     expect(done.location).toBe(`${LOGOUT_REDIRECT}?state=bye`);
     const again = await authorizationRequest(config, REDIRECT);
     const page = await browser.navigate(again.url, REDIRECT);
     expect(page.status).toBe(200);
     expect(page.body).toContain('id="kc-form-login"');
     await expect(oidc.refreshTokenGrant(config, tokens.refresh_token ?? "")).rejects.toMatchObject({ error: "invalid_grant" });
+    const introspection = await oidc.tokenIntrospection(config, tokens.access_token);
+    expect(introspection.active).toBe(false);
+  });
+
+  it("logout without a hint (client_id and a registered URI), or with another user's hint, still asks; the answer logs out", async () => {
+    const config = await relyingParty(server, "acme", "web-app", APP_SECRET);
+    const bob = new Browser(server.dispatcher);
+    const { tokens: bobs } = await loginWithPassword(config, bob, { username: "bob", password: "bob-password", redirectUri: REDIRECT });
+    const browser = new Browser(server.dispatcher);
+    await loginWithPassword(config, browser, { username: "alice", password: "alice-password", redirectUri: REDIRECT });
+    const noHint = new URL(`${server.issuer("acme")}/protocol/openid-connect/logout`);
+    noHint.search = new URLSearchParams({ client_id: "web-app", post_logout_redirect_uri: LOGOUT_REDIRECT, state: "s1" }).toString();
+    const asked = await browser.navigate(noHint.toString(), LOGOUT_REDIRECT);
+    expect(asked.body).toContain("Do you want to log out?");
+    const foreign = oidc.buildEndSessionUrl(config, { id_token_hint: bobs.id_token ?? "", post_logout_redirect_uri: LOGOUT_REDIRECT, state: "s2" });
+    const confirm = await browser.navigate(foreign.toString(), LOGOUT_REDIRECT);
+    expect(confirm.body).toContain("Do you want to log out?");
+    const form = formOf(confirm, "op.logoutForm");
+    const done = await browser.navigate(form.action, LOGOUT_REDIRECT, { form: { ...form.fields, logout: "yes" } });
+    expect(done.location).toBe(`${LOGOUT_REDIRECT}?state=s2`);
+  });
+
+  it("an expired id_token_hint still logs out without asking (Keycloak does not check its expiry)", async () => {
+    const created = await server.admin("POST", "/admin/realms", {
+      realm: "short-tokens", accessTokenLifespan: 1,
+      clients: [{ clientId: "web-app", secret: APP_SECRET, redirectUris: [REDIRECT], postLogoutRedirectUris: [LOGOUT_REDIRECT] }],
+      users: [{ username: "carol", credentials: [{ type: "password", value: "carol-password" }] }],
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const config = await relyingParty(server, "short-tokens", "web-app", APP_SECRET);
+    const browser = new Browser(server.dispatcher);
+    const { tokens } = await loginWithPassword(config, browser, { username: "carol", password: "carol-password", redirectUri: REDIRECT });
+    await new Promise((r) => setTimeout(r, 2100));
+    const done = await browser.request(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token ?? "", post_logout_redirect_uri: LOGOUT_REDIRECT }).toString());
+    expect(done.status).toBe(303);
+    expect(done.location).toBe(LOGOUT_REDIRECT);
+  });
+
+  it("logout with a hint whose signature does not verify is a 400 page, nothing ends", async () => {
+    const config = await relyingParty(server, "acme", "web-app", APP_SECRET);
+    const browser = new Browser(server.dispatcher);
+    const { tokens } = await loginWithPassword(config, browser, { username: "alice", password: "alice-password", redirectUri: REDIRECT });
+    const [h, p, sig] = (tokens.id_token ?? "").split(".");
+    const forged = `${h}.${p}.${(sig ?? "").startsWith("A") ? `B${sig?.slice(1)}` : `A${sig?.slice(1)}`}`;
+    const res = await browser.request(oidc.buildEndSessionUrl(config, { id_token_hint: forged, post_logout_redirect_uri: LOGOUT_REDIRECT }).toString());
+    expect(res.status).toBe(400);
+    const again = await authorizationRequest(config, REDIRECT);
+    expect((await browser.navigate(again.url, REDIRECT)).location?.startsWith(REDIRECT)).toBe(true);
   });
 });
 
