@@ -253,3 +253,33 @@ export function aliasStructuredTokens(paths: readonly string[]) {
     return next();
   };
 }
+
+/**
+ * Introspection as Keycloak answers it (keycloak-oidc.md, issue #15 item 4): for an active token, the token's claims
+ * (a JWT access token's, x509-idp's private `x509idp` claim left out) and oidc-provider's answer (`active`,
+ * `client_id`, `token_type`, `cnf`, …), plus `username`: the user's, or Keycloak's `service-account-<client>` for a
+ * client-credentials token. `jwt` is the token as the client sent it (oidc-provider has verified it: it is active).
+ */
+export async function keycloakIntrospection(answer: Record<string, unknown>, jwt: string | undefined, usernameOf: (sub: string) => Promise<string | undefined>): Promise<Record<string, unknown>> {
+  let claims: Record<string, unknown> = {};
+  if (jwt !== undefined && isJwt(jwt)) {
+    try {
+      const { x509idp: _internal, ...rest } = JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString()) as Record<string, unknown>;
+      claims = rest;
+    } catch {
+      claims = {};
+    }
+  }
+  // The token's own claims win over oidc-provider's view of them (its jti is the storage id, here the JWT itself).
+  const merged: Record<string, unknown> = { ...Object.fromEntries(Object.entries(answer).filter(([, v]) => v !== undefined)), ...claims };
+  merged.active = true;
+  if (answer.client_id !== undefined) merged.client_id = answer.client_id;
+  if (answer.token_type !== undefined) merged.token_type = answer.token_type;
+  const sub = typeof merged.sub === "string" ? merged.sub : undefined;
+  const clientId = typeof merged.client_id === "string" ? merged.client_id : undefined;
+  const username = typeof claims.preferred_username === "string"
+    ? claims.preferred_username
+    : sub !== undefined && sub === clientId ? `service-account-${clientId}` : sub !== undefined ? await usernameOf(sub) : undefined;
+  if (username !== undefined) merged.username = username;
+  return merged;
+}

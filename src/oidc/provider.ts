@@ -20,7 +20,7 @@ import type { LdapProviders } from "../ldap/providers.ts";
 import { UserStore } from "../users/user-store.ts";
 import { accountFinder, CLAIMS } from "./account.ts";
 import { prismaAdapter } from "./adapter.ts";
-import { AccessTokenJwts, aliasStructuredTokens, issueJwtAccessTokens } from "./access-tokens.ts";
+import { AccessTokenJwts, aliasStructuredTokens, fromAlias, issueJwtAccessTokens, keycloakIntrospection } from "./access-tokens.ts";
 import { cachedClients } from "./client-cache.ts";
 import { compareHashedSecret, EXTRA_CLIENT_METADATA, toClientMetadata } from "./clients.ts";
 import { CertificateClients, isCertificateMethod } from "./certificate-clients.ts";
@@ -285,6 +285,14 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   };
 
   provider.use(aliasStructuredTokens([ROUTES.introspection, ROUTES.revocation]));
+  // Introspection answers as Keycloak's do: the token's claims, `username` (access-tokens.ts).
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (ctx.path !== ROUTES.introspection || ctx.status !== 200 || body?.active !== true) return;
+    const token = (ctx as unknown as KoaContextWithOIDC).oidc?.params?.token;
+    ctx.body = await keycloakIntrospection(body, typeof token === "string" ? fromAlias(token) : undefined, async (sub) => (await users.findById(realm.id, sub))?.username);
+  });
 
   // Certificate clients: the chain is validated before oidc-provider authenticates the client (its hooks are
   // synchronous); afterwards a refusal names its class. Keycloak's answers for a bound-token client without its

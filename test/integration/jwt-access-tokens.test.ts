@@ -66,6 +66,17 @@ describe("JWT access tokens (the default)", () => {
     expect(await introspect(access_token)).toMatchObject({ active: true, client_id: "web-app", scope: "openid profile email", token_type: "Bearer" });
   });
 
+  it("introspection answers as Keycloak's: the token's claims plus active, username, client_id and token_type", async () => {
+    const { access_token, refresh_token } = (await (await post(endpoint("token"), { grant_type: "password", username: "alice", password: "alice-password", scope: "openid" })).json()) as { access_token: string; refresh_token: string };
+    const { payload } = await jwtVerify(access_token, await jwks(), { issuer: server.issuer("acme") });
+    const { x509idp: _internal, ...claims } = payload as Record<string, unknown>;
+    const answer = await introspect(access_token);
+    expect(answer).toMatchObject({ ...claims, active: true, username: "alice", client_id: "web-app", token_type: "Bearer" });
+    expect(answer).not.toHaveProperty("x509idp");
+    // A refresh token (opaque) is no JWT: its answer has the user's name all the same.
+    expect(await introspect(refresh_token)).toMatchObject({ active: true, username: "alice", client_id: "web-app" });
+  });
+
   it("come from the authorization code flow and the refresh too, and userinfo answers them", async () => {
     const config = await relyingParty(server, "acme", "web-app", APP_SECRET);
     const { tokens } = await loginWithPassword(config, new Browser(server.dispatcher), { username: "alice", password: "alice-password", redirectUri: REDIRECT });
@@ -81,7 +92,7 @@ describe("JWT access tokens (the default)", () => {
     const { access_token } = (await res.json()) as { access_token: string };
     const { payload } = await jwtVerify(access_token, await jwks(), { issuer: server.issuer("acme") });
     expect(payload).toMatchObject({ sub: "web-app", azp: "web-app", typ: "Bearer" });
-    expect(await introspect(access_token)).toMatchObject({ active: true, client_id: "web-app" });
+    expect(await introspect(access_token)).toMatchObject({ active: true, client_id: "web-app", username: "service-account-web-app" });
     // It is no user's token: userinfo refuses it.
     expect((await userinfo(access_token)).status).toBe(401);
   });
