@@ -36,13 +36,9 @@ function run(command: string, args: string[], o: { input: string }): Promise<{ s
   });
 }
 
-beforeAll(async () => {
-  pki = buildPki();
-  svc = pki.issue({ cn: "svc", serial: 6001, extensions: [ext.keyUsage(["digitalSignature"], true), ext.extKeyUsage(["clientAuth"]), ext.san([{ email: "test-user@localhost" }])] });
-  mtlsPort = await freePort();
-  server = await startTestServer({ env: { IDP_HTTPS_CLIENT_CERT: "none", IDP_MTLS_PORT: String(mtlsPort) } });
-  mtls = `https://localhost:${mtlsPort}`;
-  const res = await server.admin("POST", "/admin/realms", {
+/** The realm both servers serve: browser certificate login (SAN e-mail), a web app, a certificate client. */
+async function createRealm(on: TestServer) {
+  const res = await on.admin("POST", "/admin/realms", {
     realm: REALM,
     clients: [
       { clientId: "svc", clientAuthenticatorType: "client-x509", serviceAccountsEnabled: true, standardFlowEnabled: false, attributes: { "x509.subjectdn": "(.*?)CN=svc,(.*?)" } },
@@ -55,6 +51,15 @@ beforeAll(async () => {
     },
   });
   expect(res.status, await res.clone().text()).toBe(201);
+}
+
+beforeAll(async () => {
+  pki = buildPki();
+  svc = pki.issue({ cn: "svc", serial: 6001, extensions: [ext.keyUsage(["digitalSignature"], true), ext.extKeyUsage(["clientAuth"]), ext.san([{ email: "test-user@localhost" }])] });
+  mtlsPort = await freePort();
+  server = await startTestServer({ env: { IDP_HTTPS_CLIENT_CERT: "none", IDP_MTLS_PORT: String(mtlsPort) } });
+  mtls = `https://localhost:${mtlsPort}`;
+  await createRealm(server);
 });
 afterAll(async () => {
   await server?.stop();
@@ -142,16 +147,7 @@ describe("a certificate listener on a host name of its own (IDP_MTLS_PUBLIC_URL)
     const port = await freePort();
     otherMtls = `https://127.0.0.1:${port}`; // another host name than localhost: no shared cookies
     other = await startTestServer({ env: { IDP_HTTPS_CLIENT_CERT: "none", IDP_MTLS_PORT: String(port), IDP_MTLS_PUBLIC_URL: otherMtls } });
-    const res = await other.admin("POST", "/admin/realms", {
-      realm: REALM,
-      clients: [{ clientId: "webapp", secret: "webapp-secret", redirectUris: [REDIRECT] }],
-      users: [{ username: "test-user", email: "test-user@localhost" }],
-      x509: {
-        browser: { enabled: true, config: { "x509-cert-auth.mapping-source-selection": "Subject's Alternative Name E-mail", "x509-cert-auth.mapper-selection": "Username or Email" } },
-        trustAnchors: [pki.root.pem],
-      },
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
+    await createRealm(other);
   });
   afterAll(async () => {
     await other?.stop();
