@@ -67,6 +67,8 @@ export async function migrationConnection(url: string): Promise<MigrationConnect
   if (isPostgresUrl(url)) {
     const driver = await loadPg();
     const client = new driver.Client({ connectionString: url });
+    // A connection that drops between statements is an "error" event; the statement in flight fails on its own.
+    client.on("error", () => undefined);
     try {
       await client.connect();
     } catch (e) {
@@ -136,6 +138,10 @@ export async function openDatabase(url: string, options: OpenOptions = { migrate
   if (provider === "postgresql") {
     const [driver, { PrismaPg }, { PrismaClient: PostgresClient }] = await Promise.all([loadPg(), import("@prisma/adapter-pg"), import("#generated/postgresql/client.ts")]);
     const pool = new driver.Pool({ connectionString: url, max: POOL_MAX });
+    // An idle connection that the server or the network drops is an "error" event of the pool: without a listener
+    // Node would end the process (Prisma's adapter listens only while it is connected). The pool drops the client;
+    // the next query opens a new one.
+    pool.on("error", (err) => options.log?.warn({ err }, "an idle database connection was closed"));
     stats = () => ({ open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: POOL_MAX });
     prisma = new PostgresClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) as unknown as Prisma;
     registerHotSql(prisma, postgresHotSql(driver, pool));

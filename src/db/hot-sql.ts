@@ -121,15 +121,21 @@ export function postgresHotSql(driver: typeof pg, pool: pg.Pool): HotSql {
     run: async (sql, params) => void (await pool.query({ name: name(sql), text: sql, values: [...params] })),
     batch: async (list) => {
       const client = await pool.connect();
+      // A checked-out client has no pool listener: a connection dropped between two statements is an "error" event
+      // that would otherwise end the process. The next statement fails, and the broken client is not given back.
+      let broken: Error | undefined;
+      const onError = (err: Error) => void (broken = err);
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         for (const { sql, params } of list) await client.query({ name: name(sql), text: sql, values: [...params] });
         await client.query("COMMIT");
       } catch (e) {
-        await client.query("ROLLBACK").catch(() => undefined);
+        if (!broken) await client.query("ROLLBACK").catch(() => undefined);
         throw e;
       } finally {
-        client.release();
+        client.removeListener("error", onError);
+        client.release(broken);
       }
     },
     timestamp: (d) => d.toISOString(),
