@@ -8,11 +8,14 @@ import type { KoaContextWithOIDC } from "oidc-provider";
 
 /** Ends the session without asking when the hint is for this session's user; false when the page is still due. */
 export async function logoutWithoutPrompt(ctx: KoaContextWithOIDC, longCookie: object): Promise<boolean> {
-  const hint = ctx.oidc.entities.IdTokenHint as unknown as { payload?: { sub?: unknown } } | undefined;
+  const hint = ctx.oidc.entities.IdTokenHint as unknown as { payload?: { sub?: unknown; sid?: unknown; aud?: unknown } } | undefined;
   const session = ctx.oidc.session;
   const accountId = session?.accountId;
-  // A hint for someone else than the browser's user (or no session at all) is no reason to skip the question.
+  // A hint for someone else than the browser's user (or no session at all) is no reason to skip the question; nor is
+  // one of another session of the same user (its sid is not this session's, as Keycloak compares them).
   if (!session || !accountId || hint?.payload?.sub !== accountId) return false;
+  const { sid, aud } = hint.payload;
+  if (typeof sid === "string" && (typeof aud !== "string" || session.sidFor(aud) !== sid)) return false;
   const { provider } = ctx.oidc;
   for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
     const grantId = (authorization as { grantId?: string }).grantId;

@@ -242,6 +242,9 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
   provider.Client.prototype.redirectUriAllowed = function (this: Client, value: string) {
     return redirectUriMatches(this.redirectUris ?? [], value);
   };
+  // Keycloak's ID tokens always name their session (sid), not only for clients with back-channel logout: a logout's
+  // id_token_hint is then checked against the browser's session (oidc/logout.ts).
+  (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
   provider.Client.prototype.postLogoutRedirectUriAllowed = function (this: Client, value: string) {
     return redirectUriMatches(this.postLogoutRedirectUris ?? [], value);
   };

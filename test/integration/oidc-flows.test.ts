@@ -233,6 +233,27 @@ describe("authorization code flow with PKCE (openid-client as the relying party)
     expect(introspection.active).toBe(false);
   });
 
+  it("ID tokens name their session (sid), as Keycloak's do, and the access token carries the same sid", async () => {
+    const config = await relyingParty(server, "acme", "web-app", APP_SECRET);
+    const { tokens } = await loginWithPassword(config, new Browser(server.dispatcher), { username: "alice", password: "alice-password", redirectUri: REDIRECT });
+    const sid = tokens.claims()?.sid;
+    expect(typeof sid).toBe("string");
+    expect(decodeJwt(tokens.access_token).sid).toBe(sid);
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token ?? "");
+    expect(refreshed.claims()?.sid).toBe(sid);
+  });
+
+  it("a hint from an earlier session of the same user still asks (its sid is not this session's)", async () => {
+    const config = await relyingParty(server, "acme", "web-app", APP_SECRET);
+    const browser = new Browser(server.dispatcher);
+    const { tokens: first } = await loginWithPassword(config, browser, { username: "alice", password: "alice-password", redirectUri: REDIRECT });
+    const out = await browser.request(oidc.buildEndSessionUrl(config, { id_token_hint: first.id_token ?? "", post_logout_redirect_uri: LOGOUT_REDIRECT }).toString());
+    expect(out.status).toBe(303);
+    await loginWithPassword(config, browser, { username: "alice", password: "alice-password", redirectUri: REDIRECT });
+    const asked = await browser.navigate(oidc.buildEndSessionUrl(config, { id_token_hint: first.id_token ?? "", post_logout_redirect_uri: LOGOUT_REDIRECT }).toString(), LOGOUT_REDIRECT);
+    expect(asked.body).toContain("Do you want to log out?");
+  });
+
   it("logout without a hint (client_id and a registered URI), or with another user's hint, still asks; the answer logs out", async () => {
     const config = await relyingParty(server, "acme", "web-app", APP_SECRET);
     const bob = new Browser(server.dispatcher);
