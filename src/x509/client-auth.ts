@@ -5,7 +5,9 @@
 import type { Certificate } from "./certificate.ts";
 import { DnSyntaxError, nameMatches, parseWrittenDn, type DnComparison, type WrittenDn } from "./dn-match.ts";
 import { X509ConfigError } from "./errors.ts";
+import { splitDelimited } from "./options.ts";
 import { Pattern } from "./regex/pattern.ts";
+import { parseFingerprints, pathCas } from "./validation/options.ts";
 
 /** The client attributes read here (Keycloak's names where Keycloak has one, RFC 8705's metadata names otherwise). */
 export const CLIENT_CERT_KEYS = {
@@ -47,7 +49,7 @@ export const SUBJECT_LABEL: Record<SubjectRule["kind"], string> = {
 };
 
 const MAX_VALUE = 4096;
-const list = (v: string | undefined) => (v ?? "").split("##").map((s) => s.trim()).filter((s) => s !== "");
+const list = (v: string | undefined) => splitDelimited(v ?? "").map((s) => s.trim()).filter((s) => s !== "");
 
 function dn(key: string, value: string): WrittenDn {
   try {
@@ -108,9 +110,8 @@ export function parseClientCertificateRule(attributes: Readonly<Record<string, s
       subject = { kind: "email", value };
       break;
   }
-  const pins = list(attributes[K.issuerSha256]).map((p) => p.replace(/:/g, "").toLowerCase());
-  const badPin = pins.find((p) => !/^[0-9a-f]{64}$/.test(p));
-  if (badPin !== undefined) throw new X509ConfigError(`attributes.${K.issuerSha256}`, `"${badPin}" is not a SHA-256 fingerprint (64 hex digits)`);
+  const pins = parseFingerprints(attributes[K.issuerSha256] ?? "");
+  if (!Array.isArray(pins)) throw new X509ConfigError(`attributes.${K.issuerSha256}`, `"${pins.bad}" is not a SHA-256 fingerprint (64 hex digits, colons allowed)`);
   return {
     subject,
     property: key === K.subjectDn ? "tls_client_auth_subject_dn" : key,
@@ -162,7 +163,7 @@ export function subjectMatches(leaf: Certificate, rule: SubjectRule): boolean {
 
 /** Whether the verified path (leaf first) comes through a CA the client accepts; true when it names none. */
 export function issuerAllowed(path: readonly Certificate[], rule: ClientCertificateRule): boolean {
-  const cas = path.length > 1 ? path.slice(1) : path;
+  const cas = pathCas(path);
   if (rule.issuerPins.length > 0 && !cas.some((c) => rule.issuerPins.includes(c.sha256))) return false;
   if (rule.caSubjects.length > 0 && !cas.some((c) => rule.caSubjects.some((d) => nameMatches(c.subject, d, "match")))) return false;
   return true;

@@ -80,6 +80,24 @@ export interface ValidationOptions {
 const DOTTED_OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 const EKU_BY_LOWER_NAME = new Map(Object.entries(EKU).map(([name, oid]) => [name.toLowerCase(), oid]));
 
+/**
+ * SHA-256 fingerprints of CA certificates, "##"-separated, hex with or without colons, any case: lower-case hex
+ * without colons, or the first part that is not one.
+ */
+export function parseFingerprints(value: string): string[] | { bad: string } {
+  const out: string[] = [];
+  for (const part of splitDelimited(value)) {
+    const hex = part.trim().replace(/:/g, "").toLowerCase();
+    if (hex === "") continue;
+    if (!/^[0-9a-f]{64}$/.test(hex)) return { bad: part.trim() };
+    out.push(hex);
+  }
+  return out;
+}
+
+/** The CAs of a verified path (leaf first) that a pin may name: all but the leaf, or the one certificate of a path that is its own anchor. */
+export const pathCas = (path: readonly Certificate[]): readonly Certificate[] => (path.length > 1 ? path.slice(1) : path);
+
 /** A Keycloak boolean: "true" or "false" (any case, blank is the default); anything else is refused. */
 const bool = (fallback: boolean) =>
   z.string().optional().transform((v, ctx) => {
@@ -196,17 +214,10 @@ const schema = z.object({
   [K.legacyCriticalBehavior]: bool(false),
   [K.allowCaCertificate]: bool(false),
   [K.caPins]: z.string().optional().transform((v, ctx) => {
-    const out: string[] = [];
-    for (const part of splitDelimited(v ?? "")) {
-      const hex = part.trim().replace(/:/g, "").toLowerCase();
-      if (hex === "") continue;
-      if (!/^[0-9a-f]{64}$/.test(hex)) {
-        ctx.addIssue({ code: "custom", message: `"${part.trim()}" is not a SHA-256 fingerprint (64 hex digits, colons allowed)` });
-        return z.NEVER;
-      }
-      out.push(hex);
-    }
-    return out;
+    const pins = parseFingerprints(v ?? "");
+    if (Array.isArray(pins)) return pins;
+    ctx.addIssue({ code: "custom", message: `"${pins.bad}" is not a SHA-256 fingerprint (64 hex digits, colons allowed)` });
+    return z.NEVER;
   }),
   [K.checkIntermediates]: bool(false),
   [K.ocspSha256CertId]: bool(false),

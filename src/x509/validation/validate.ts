@@ -9,7 +9,7 @@ import type { RevocationChecker } from "../revocation/checker.ts";
 import { buildPath } from "../trust/path.ts";
 import type { TrustStore } from "../trust/trust-store.ts";
 import { checkEndEntity, checkExtendedKeyUsage, checkKeyUsage, checkPolicies, checkValidity } from "./checks.ts";
-import type { ValidationOptions } from "./options.ts";
+import { pathCas, type ValidationOptions } from "./options.ts";
 import { ValidationError, type ValidationOutcome } from "./outcome.ts";
 
 export interface ValidationContext {
@@ -32,7 +32,7 @@ export async function validateChain(chain: readonly Certificate[], options: Vali
     const path = built.path;
 
     if (options.caPins.length > 0) {
-      const cas = path.length > 1 ? path.slice(1) : path;
+      const cas = pathCas(path);
       if (!cas.some((c) => options.caPins.includes(c.sha256))) {
         throw new ValidationError("CA_PIN", "Invalid trust anchor for the certificate", `no CA of the path (${cas.map((c) => c.sha256).join(", ")}) is pinned`);
       }
