@@ -58,31 +58,36 @@ const TOKEN_CHARS = /^[A-Za-z0-9_-]{16,64}$/;
 
 type Details = Awaited<ReturnType<RealmRuntime["provider"]["interactionDetails"]>>;
 
+/** The realm's HMAC (its current cookie key) of `text`, base64url: what the tokens of these pages are bound with. */
+const realmMac = (runtime: RealmRuntime, text: string) => createHmac("sha256", runtime.cookieKeys[0] ?? "").update(text).digest("base64url");
+
+/** Whether two strings are equal, in time that does not depend on where they differ. */
+function sameText(a: string, b: string | undefined): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b ?? "");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 function csrfToken(runtime: RealmRuntime, uid: string): string {
-  return createHmac("sha256", runtime.cookieKeys[0] ?? "").update(`csrf:${uid}`).digest("base64url");
+  return realmMac(runtime, `csrf:${uid}`);
 }
 
 function csrfValid(runtime: RealmRuntime, uid: string, presented: string | undefined): boolean {
-  const want = Buffer.from(csrfToken(runtime, uid));
-  const got = Buffer.from(presented ?? "");
-  return got.length === want.length && timingSafeEqual(got, want);
+  return sameText(csrfToken(runtime, uid), presented);
 }
 
 /** A certificate login waiting for Continue or for the password: "<userId>.<certificate SHA-256>.<hmac>". */
 function pendingToken(runtime: RealmRuntime, uid: string, userId: string, certSha256: string): string {
-  const mac = createHmac("sha256", runtime.cookieKeys[0] ?? "").update(`x509:${uid}:${userId}:${certSha256}`).digest("base64url");
-  return `${userId}.${certSha256}.${mac}`;
+  return `${userId}.${certSha256}.${realmMac(runtime, `x509:${uid}:${userId}:${certSha256}`)}`;
 }
 
 function readPending(runtime: RealmRuntime, uid: string, token: string | undefined): { userId: string; certSha256: string } | undefined {
   const [userId, certSha256, mac] = (token ?? "").split(".");
   if (!userId || !certSha256 || !mac) return undefined;
-  const want = Buffer.from(pendingToken(runtime, uid, userId, certSha256));
-  const got = Buffer.from(token ?? "");
-  return got.length === want.length && timingSafeEqual(got, want) ? { userId, certSha256 } : undefined;
+  return sameText(pendingToken(runtime, uid, userId, certSha256), token) ? { userId, certSha256 } : undefined;
 }
 
-const handoffMac = (runtime: RealmRuntime, payload: string) => createHmac("sha256", runtime.cookieKeys[0] ?? "").update(`x509-handoff:${payload}`).digest("base64url");
+const handoffMac = (runtime: RealmRuntime, payload: string) => realmMac(runtime, `x509-handoff:${payload}`);
 
 /** The chain the certificate listener saw for interaction `uid` and the main host's `state`: "<payload>.<hmac>". */
 function writeHandoff(runtime: RealmRuntime, uid: string, state: string, chain: readonly Certificate[]): string {
@@ -94,14 +99,10 @@ function writeHandoff(runtime: RealmRuntime, uid: string, state: string, chain: 
 function readHandoff(runtime: RealmRuntime, uid: string, token: string | undefined, state: string | undefined): Certificate[] | undefined {
   const [payload, mac] = (token ?? "").split(".");
   if (!payload || !mac || !state || token === undefined || token.length > 64 * 1024) return undefined;
-  const want = Buffer.from(handoffMac(runtime, payload));
-  const got = Buffer.from(mac);
-  if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
+  if (!sameText(handoffMac(runtime, payload), mac)) return undefined;
   const h = JSON.parse(Buffer.from(payload, "base64url").toString()) as { uid?: unknown; state?: unknown; exp?: unknown; chain?: unknown };
   if (h.uid !== uid || typeof h.state !== "string" || typeof h.exp !== "number" || h.exp < Date.now() / 1000 || !Array.isArray(h.chain)) return undefined;
-  const a = Buffer.from(h.state);
-  const b = Buffer.from(state);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+  if (!sameText(h.state, state)) return undefined;
   try {
     return h.chain.slice(0, 10).map((der) => new Certificate(Uint8Array.from(Buffer.from(String(der), "base64"))));
   } catch (e) {
