@@ -129,14 +129,14 @@ export async function bootstrap(db: Prisma, settings: Settings): Promise<Bootstr
   if (settings.demo && result.createdMaster && !(await realms.findByName(DEMO_REALM))) {
     result.createdDemo = await createdHere(ensureDemo(db, settings));
   }
-  if (settings.demo && fs.existsSync(file) && (await realms.findByName(DEMO_REALM))) {
+  const demoRealm = settings.demo && fs.existsSync(file) ? await realms.findByName(DEMO_REALM) : undefined;
+  if (demoRealm) {
     result.demo = JSON.parse(fs.readFileSync(file, "utf8")) as DemoCredentials;
     const pkiDir = path.join(settings.dataDir, "demo-pki");
     if (fs.existsSync(path.join(pkiDir, `${result.demo.username}.crt`))) {
       result.demoPki = await ensureDemoPki(settings.dataDir, { username: result.demo.username, email: DEMO_EMAIL }, result.demo.password);
     }
-    const demoRealm = await realms.findByName(DEMO_REALM);
-    result.demoService = demoRealm !== undefined && (await new ClientStore(db).findByClientId(demoRealm.id, DEMO_SERVICE.clientId)) !== undefined;
+    result.demoService = (await new ClientStore(db).findByClientId(demoRealm.id, DEMO_SERVICE.clientId)) !== undefined;
   }
   return result;
 }

@@ -32,10 +32,9 @@ export type AccessTokenFormat = (typeof ACCESS_TOKEN_FORMATS)[number];
 export const CERTIFICATE_AUTH_METHODS = ["tls_client_auth", "self_signed_tls_client_auth"] as const;
 export const CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", ...CERTIFICATE_AUTH_METHODS] as const;
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
-const certificateAuth = (c: { clientAuthenticatorType?: string | undefined; tokenEndpointAuthMethod?: string | undefined }) =>
-  c.clientAuthenticatorType === "client-x509" || (CERTIFICATE_AUTH_METHODS as readonly string[]).includes(c.tokenEndpointAuthMethod ?? "");
 /** Whether a client authenticates with a certificate (then it has no secret). */
-export const isCertificateClient = certificateAuth;
+export const isCertificateClient = (c: { clientAuthenticatorType?: string | undefined; tokenEndpointAuthMethod?: string | undefined }) =>
+  c.clientAuthenticatorType === "client-x509" || (CERTIFICATE_AUTH_METHODS as readonly string[]).includes(c.tokenEndpointAuthMethod ?? "");
 
 const attribute = z.string().max(4096).optional();
 const booleanAttribute = z.enum(["true", "false"]).optional();
@@ -91,7 +90,7 @@ export const clientSchema = z.strictObject({
   .refine((c) => !(c.publicClient && c.serviceAccountsEnabled), { message: "a public client cannot use service accounts (client credentials)", path: ["serviceAccountsEnabled"] })
   .refine((c) => !(c.secret && c.secretHash), { message: "give secret or secretHash, not both", path: ["secretHash"] })
   .superRefine((c, ctx) => {
-    if (!certificateAuth(c)) return;
+    if (!isCertificateClient(c)) return;
     const issue = (path: string[], message: string) => ctx.addIssue({ code: "custom", path, message });
     const method = c.tokenEndpointAuthMethod;
     if (c.clientAuthenticatorType === "client-secret") return issue(["clientAuthenticatorType"], `"client-secret" does not authenticate with ${method}: use "client-x509"`);

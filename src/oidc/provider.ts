@@ -27,7 +27,7 @@ import { CertificateClients, isCertificateMethod } from "./certificate-clients.t
 import { logoutWithoutPrompt } from "./logout.ts";
 import { certificateAudit } from "../x509/index.ts";
 import { redirectUriMatches } from "../realms/redirect-uri.ts";
-import { loginErrorRecorded, markLoginErrorRecorded, PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
+import { BINDING_CERTIFICATE_MISSING, loginErrorRecorded, markLoginErrorRecorded, PASSWORD_GRANT_PARAMS, passwordGrant } from "./grants/password.ts";
 import type { PrivateJwk } from "./keys.ts";
 import { clientScopes, grantedScopes } from "./scopes.ts";
 import type { ClientCertificates } from "../http/client-certificate.ts";
@@ -308,13 +308,13 @@ export async function createRealmProvider(deps: RealmProviderDeps, realm: Realm,
     const refresh = ctx.oidc?.params?.grant_type === "refresh_token";
     bindingErrors.set(ctx.req, refresh
       ? { status: 401, body: { error: "unauthorized_client", error_description: REFRESH_BINDING } }
-      : { status: 400, body: { error: "invalid_request", error_description: "Client Certification missing for MTLS HoK Token Binding" } });
+      : { status: 400, body: { error: "invalid_request", error_description: BINDING_CERTIFICATE_MISSING } });
   };
   const clientAuthPaths = new Set([ROUTES.token, ROUTES.introspection, ROUTES.revocation, ROUTES.pushed_authorization_request] as string[]);
   provider.use(async (ctx, next) => {
     if (certificateClients && ctx.method === "POST" && clientAuthPaths.has(ctx.path)) await certificateClients.prepare(ctx.req);
     await next();
-    if (certificateClients && ctx.status === 401) certificateClients.answer(ctx as unknown as KoaContextWithOIDC);
+    certificateClients?.answer(ctx as unknown as KoaContextWithOIDC);
     const keycloak = bindingErrors.get(ctx.req);
     if (keycloak && ctx.status >= 400) {
       ctx.status = keycloak.status;

@@ -26,6 +26,9 @@ export interface PasswordGrantDeps {
   events: EventCommitter;
 }
 
+/** Keycloak's answer when a client with certificate-bound tokens asks for tokens without a certificate. */
+export const BINDING_CERTIFICATE_MISSING = "Client Certification missing for MTLS HoK Token Binding";
+
 /** The answer when LDAP cannot be asked: 503, so clients retry later; no server, URL or error text is revealed. */
 export const DIRECTORY_UNAVAILABLE = "The user directory is not available; try again later.";
 
@@ -124,7 +127,7 @@ export function passwordGrant(provider: Provider, deps: () => PasswordGrantDeps 
 
     // A client with certificate-bound tokens gets them from this grant too (Keycloak's check and answer).
     const boundTo = ctx.oidc.client?.tlsClientCertificateBoundAccessTokens ? all.certificates.x509(ctx.req) : undefined;
-    if (ctx.oidc.client?.tlsClientCertificateBoundAccessTokens && !boundTo) throw grantError("invalid_request", "Client Certification missing for MTLS HoK Token Binding");
+    if (ctx.oidc.client?.tlsClientCertificateBoundAccessTokens && !boundTo) throw grantError("invalid_request", BINDING_CERTIFICATE_MISSING);
 
     const outcome = await authenticatePassword({ users: directory, guard }, realm, username, password, ctx.ip);
     if (outcome.kind === "failure") {
