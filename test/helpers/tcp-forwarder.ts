@@ -39,3 +39,11 @@ export async function startForwarder(target: { host: string; port: number }): Pr
   await listen();
   return { port, stop, start: listen, close: stop };
 }
+
+/** A forwarder in front of a PostgreSQL database, and the database's URL through it (what a test cuts). */
+export async function forwardTo(databaseUrl: string): Promise<{ fwd: Forwarder; url: string }> {
+  const url = new URL(databaseUrl);
+  const fwd = await startForwarder({ host: url.hostname, port: Number(url.port || 5432) });
+  url.port = String(fwd.port);
+  return { fwd, url: url.toString() };
+}

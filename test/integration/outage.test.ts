@@ -7,7 +7,7 @@ import { Browser, formOf } from "../helpers/browser.ts";
 import { freshDatabase, testDbKind, type TestDatabase } from "../helpers/db.ts";
 import { APP_SECRET, REDIRECT, seedAcme } from "../helpers/fixtures.ts";
 import { authorizationRequest, relyingParty } from "../helpers/rp.ts";
-import { startForwarder, type Forwarder } from "../helpers/tcp-forwarder.ts";
+import { forwardTo, type Forwarder } from "../helpers/tcp-forwarder.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 let db: TestDatabase;
@@ -17,10 +17,9 @@ let server: TestServer;
 beforeAll(async () => {
   if (testDbKind !== "postgres") return;
   db = await freshDatabase();
-  const url = new URL(db.url);
-  fwd = await startForwarder({ host: url.hostname, port: Number(url.port || 5432) });
-  url.port = String(fwd.port);
-  server = await startTestServer({ db: { ...db, url: url.toString() } });
+  const forwarded = await forwardTo(db.url);
+  fwd = forwarded.fwd;
+  server = await startTestServer({ db: { ...db, url: forwarded.url } });
   await seedAcme(server);
 });
 afterAll(async () => {

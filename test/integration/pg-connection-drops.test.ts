@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/db/database.ts";
 import { hotSqlOf } from "../../src/db/hot-sql.ts";
 import { freshDatabase, testDbKind, type TestDatabase } from "../helpers/db.ts";
-import { startForwarder, type Forwarder } from "../helpers/tcp-forwarder.ts";
+import { forwardTo, type Forwarder } from "../helpers/tcp-forwarder.ts";
 
 let db: TestDatabase;
 let fwd: Forwarder;
@@ -17,10 +17,9 @@ const onUncaught = (e: unknown) => void uncaught.push(e);
 beforeAll(async () => {
   if (testDbKind !== "postgres") return;
   db = await freshDatabase();
-  const url = new URL(db.url);
-  fwd = await startForwarder({ host: url.hostname, port: Number(url.port || 5432) });
-  url.port = String(fwd.port);
-  database = await openDatabase(url.toString(), { migrate: true });
+  const forwarded = await forwardTo(db.url);
+  fwd = forwarded.fwd;
+  database = await openDatabase(forwarded.url, { migrate: true });
   process.on("uncaughtException", onUncaught);
 });
 afterAll(async () => {
