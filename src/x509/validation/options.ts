@@ -87,9 +87,10 @@ const EKU_BY_LOWER_NAME = new Map(Object.entries(EKU).map(([name, oid]) => [name
 export function parseFingerprints(value: string): string[] | { bad: string } {
   const out: string[] = [];
   for (const part of splitDelimited(value)) {
-    const hex = part.trim().replace(/:/g, "").toLowerCase();
-    if (hex === "") continue;
-    if (!/^[0-9a-f]{64}$/.test(hex)) return { bad: part.trim() };
+    const written = part.trim();
+    if (written === "") continue;
+    const hex = written.replace(/:/g, "").toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(hex)) return { bad: written };
     out.push(hex);
   }
   return out;
