@@ -39,10 +39,10 @@ interface PrismaKnownError {
 const isPrismaError = (e: unknown): e is PrismaKnownError =>
   typeof e === "object" && e !== null && typeof (e as PrismaKnownError).code === "string" && /^P\d{4}$/.test((e as PrismaKnownError).code);
 
-/** Maps anything thrown to a status, an OAuth error code and a safe description. */
 /** The answer to a database outage (db/unavailable.ts): the client may try again; nothing was lost. */
 export const UNAVAILABLE = { status: 503, error: "temporarily_unavailable", description: "The service is temporarily unavailable; try again later.", messageKey: "temporarilyUnavailable" } as const;
 
+/** Maps anything thrown to a status, an OAuth error code and a safe description. */
 export function describe(err: unknown): { status: number; error: string; description: string; messageKey?: string | undefined } {
   if (err instanceof HttpError) return { status: err.status, error: err.error, description: err.message, messageKey: err.messageKey };
   if (isDatabaseUnavailable(err)) return UNAVAILABLE;
